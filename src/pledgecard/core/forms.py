@@ -1,0 +1,79 @@
+"""Django form fields drawn with the NHS.UK frontend macros: one small adapter, used by every form.
+
+`field_params` turns a bound field into the parameters of the matching NHS.UK macro; the Jinja macro
+`form_field` in `core/fields.jinja` draws it. Ids are the field names, so the error summary can link to them.
+"""
+
+from django import forms
+
+
+class NHSForm(forms.Form):
+    """A form whose field ids are the field names, and whose errors are written for people."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "%s")
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    def error_list(self):
+        """The error summary's list: each error links to its field."""
+        items = [{"text": str(e), "href": "#main-content"} for e in self.non_field_errors()]
+        for name, errors in self.errors.items():
+            if name != "__all__":
+                items.append({"text": str(errors[0]), "href": f"#{self[name].auto_id or name}"})
+        return items
+
+
+def _choices(bound_field):
+    return [(str(value), str(label)) for value, label in bound_field.field.choices]
+
+
+def field_params(bound_field, **overrides):
+    """(macro name, parameters) for one bound field."""
+    field, widget = bound_field.field, bound_field.field.widget
+    value = bound_field.value()
+    params = {"name": bound_field.html_name, "attributes": {}}
+    label = {"text": bound_field.label}
+    if bound_field.help_text:
+        params["hint"] = {"text": str(bound_field.help_text)}
+    if bound_field.errors:
+        params["errorMessage"] = {"text": str(bound_field.errors[0])}
+
+    if isinstance(widget, forms.RadioSelect):
+        macro = "radios"
+        params["idPrefix"] = bound_field.auto_id
+        params["fieldset"] = {"legend": {"text": bound_field.label, "size": "s"}}
+        params["value"] = "" if value is None else str(value)
+        params["items"] = [{"value": v, "text": t} for v, t in _choices(bound_field) if v != ""]
+    elif isinstance(widget, forms.CheckboxInput):
+        macro = "checkboxes"
+        params["idPrefix"] = bound_field.auto_id
+        params["items"] = [{"value": "on", "text": bound_field.label, "checked": bool(value)}]
+        params["fieldset"] = {"legend": {"text": overrides.pop("legend", bound_field.label), "size": "s"}}
+    elif isinstance(widget, forms.Select):
+        macro = "select"
+        params.update(id=bound_field.auto_id, label=label, value="" if value is None else str(value))
+        params["items"] = [{"value": v, "text": t} for v, t in _choices(bound_field)]
+    elif isinstance(widget, forms.Textarea):
+        params.update(id=bound_field.auto_id, label=label, value=value or "", rows=widget.attrs.get("rows", 4))
+        if getattr(field, "max_length", None):
+            macro = "characterCount"
+            params["maxlength"] = field.max_length
+        else:
+            macro = "textarea"
+    else:
+        macro = "input"
+        params.update(id=bound_field.auto_id, label=label, value=value or "", type=widget.input_type)
+        for attr in ("autocomplete", "spellcheck", "inputmode"):
+            if attr in widget.attrs:
+                params["attributes" if attr == "inputmode" else attr] = (
+                    {attr: widget.attrs[attr]} if attr == "inputmode" else widget.attrs[attr]
+                )
+        if "class" in widget.attrs:
+            params["classes"] = widget.attrs["class"]
+    if field.required and macro in ("input", "characterCount", "textarea", "select"):
+        params["attributes"]["required"] = ""
+    if macro in ("radios", "checkboxes") and bound_field.errors:
+        params["fieldset"]["describedBy"] = ""
+    params.update(overrides)
+    return macro, params

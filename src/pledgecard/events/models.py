@@ -1,0 +1,81 @@
+import datetime as dt
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from pledgecard.core import dates
+from pledgecard.core.models import Alliance, Sector
+
+
+def validate_time_zone(value):
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError("Enter a time zone such as Europe/London")
+
+
+class Event(models.Model):
+    alliance = models.ForeignKey(Alliance, on_delete=models.CASCADE, related_name="events")
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=200)
+    date = models.DateField()
+    venue = models.CharField(max_length=200, blank=True)
+    time_zone = models.CharField(max_length=60, default="Europe/London", validators=[validate_time_zone])
+    summary = models.TextField(blank=True)
+    # When postcards come back: the whole event's reminders go out on this local day and time.
+    reminder_date = models.DateField()
+    reminder_time = models.TimeField(default=dates.DEFAULT_SEND_TIME)
+    postcards_open = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "title"]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if self.reminder_date is None and self.date is not None:
+            self.reminder_date = dates.default_reminder_date(self.date)
+        super().save(*args, **kwargs)
+
+    @property
+    def reminder_due_at(self) -> dt.datetime:
+        return dates.reminder_due_at(self.reminder_date, self.reminder_time, self.time_zone)
+
+
+class AgendaItem(models.Model):
+    class Kind(models.TextChoices):
+        WELCOME = "welcome", "Welcome"
+        FILM = "film", "Film"
+        PANEL = "panel", "Panel"
+        SPEAKER = "speaker", "Guest speaker"
+        WORKSHOPS = "workshops", "Workshops"
+        BREAK = "break", "Break"
+        CLOSE = "close", "Close"
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="agenda")
+    starts_at = models.TimeField()
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+
+
+class Registration(models.Model):
+    """Someone coming to an event."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="registrations")
+    name = models.CharField(max_length=120)
+    email = models.EmailField()
+    organisation = models.CharField(max_length=200)
+    sector = models.ForeignKey(Sector, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["event", "email"], name="one_registration_per_email")]
+
+    def __str__(self):
+        return self.name

@@ -1,0 +1,43 @@
+"""The Jinja2 environment for our pages: NHS.UK frontend macros, Django's helpers, and form fields."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import timezone
+from jinja2 import ChainableUndefined, ChoiceLoader, Environment, PackageLoader
+
+from pledgecard.core import formats
+from pledgecard.core.forms import field_params
+
+
+def url(name, *args, **kwargs):
+    return reverse(name, args=args or None, kwargs=kwargs or None)
+
+
+def environment(**options):
+    # The NHS.UK macros read optional parameters as `params.a.b`; ChainableUndefined lets a missing `a` pass.
+    options["undefined"] = ChainableUndefined
+    # Plain-text email bodies must not be HTML-escaped; everything else is.
+    options["autoescape"] = lambda name: not (name or "").endswith(".txt")
+    options["loader"] = ChoiceLoader([options["loader"], PackageLoader("nhsuk_frontend_jinja")])
+    options.setdefault("extensions", []).append("jinja2.ext.do")
+    env = Environment(**options)  # noqa: S701 - Django's backend turns autoescape on in `options`
+    env.globals.update(
+        {
+            "static": static,
+            "url": url,
+            "get_messages": messages.get_messages,
+            "settings": settings,
+            "now": timezone.now,
+            "field_params": field_params,
+        }
+    )
+    env.filters.update(
+        {
+            "long_date": formats.long_date,
+            "local_datetime": formats.local_datetime,
+            "time_only": formats.time_only,
+        }
+    )
+    return env

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class PledgesConfig(AppConfig):
+    name = "pledgecard.pledges"
+    label = "pledges"
+
+    def ready(self):
+        # Registers how postcard messages are written, for the delivery app to find by kind.
+        from pledgecard.pledges import emails  # noqa: F401

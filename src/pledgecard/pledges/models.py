@@ -1,0 +1,106 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from pledgecard.core import tokens
+from pledgecard.core.models import Sector
+from pledgecard.events.models import Event
+
+# Limits shown to the writer with a character count; a postcard is a postcard, not an essay.
+LEARNT_MAX = 1000
+COMMITMENT_MAX = 500
+REFLECTION_MAX = 2000
+LINK_PURPOSE = "postcard"
+
+
+class Theme(models.Model):
+    """An inequality people care about: Core20PLUS5 for adults and children, plus local themes."""
+
+    class Group(models.TextChoices):
+        ADULTS = "adults", "Core20PLUS5 (adults)"
+        CHILDREN = "children", "Core20PLUS5 (children and young people)"
+        LOCAL = "local", "Local themes"
+        OTHER = "other", "Other"
+
+    name = models.CharField(max_length=120, unique=True)
+    group = models.CharField(max_length=20, choices=Group.choices)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Postcard(models.Model):
+    """What someone learnt and the one thing they will do differently, to be sent back to them."""
+
+    class Source(models.TextChoices):
+        ONLINE = "online", "Written online"
+        PAPER = "paper", "Typed in from paper"
+        IMPORT = "import", "Imported from a file"
+        REFRESH = "refresh", "Refreshed pledge"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="postcards")
+    name = models.CharField(max_length=120)
+    email = models.EmailField(max_length=254)
+    organisation = models.CharField(max_length=200)
+    sector = models.ForeignKey(Sector, on_delete=models.PROTECT)
+    learnt = models.TextField(max_length=LEARNT_MAX)
+    commitment = models.TextField(max_length=COMMITMENT_MAX)
+    theme = models.ForeignKey(Theme, null=True, blank=True, on_delete=models.PROTECT)
+    # Consent, recorded with its time: a reminder is sent only while `wants_reminder` holds.
+    wants_reminder = models.BooleanField()
+    reminder_consent_at = models.DateTimeField(null=True, blank=True)
+    reminder_withdrawn_at = models.DateTimeField(null=True, blank=True)
+    share_on_wall = models.BooleanField(default=False)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.ONLINE)
+    refreshed_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="refreshes"
+    )
+    # Same writer and words at the same event is the same postcard: a double-tapped button or a file
+    # imported twice finds the first one instead of making another.
+    dedupe_key = models.CharField(max_length=64)
+    link_id = models.UUIDField(default=uuid.uuid4)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["event", "dedupe_key"], name="postcard_once_per_event")]
+
+    def __str__(self):
+        return f"{self.name}: {self.commitment[:40]}"
+
+    def set_new_link(self):
+        """Give the postcard a fresh private link; any earlier link stops working."""
+        self.link_id = uuid.uuid4()
+        self.token_hash = tokens.token_hash(self.token)
+
+    @property
+    def token(self) -> str:
+        return tokens.token_for(LINK_PURPOSE, self.link_id)
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name.split() else self.name
+
+
+class FollowUp(models.Model):
+    """The answer to "How did it go?", six months on."""
+
+    class Outcome(models.TextChoices):
+        DONE = "done", "I did it"
+        UNDER_WAY = "under_way", "It is under way"
+        NOT_YET = "not_yet", "Not yet"
+        CHANGED = "changed", "I changed it"
+
+    postcard = models.OneToOneField(Postcard, on_delete=models.CASCADE, related_name="follow_up")
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    reflection = models.TextField(max_length=REFLECTION_MAX, blank=True)
+    answered_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)

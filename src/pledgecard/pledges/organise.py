@@ -1,0 +1,116 @@
+"""Organisers' pages for postcards: the list with each reminder's status, paper entry, CSV in and out."""
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from pledgecard.core import selectors
+from pledgecard.core.csv import escape_formula
+from pledgecard.core.models import AuditEntry
+from pledgecard.delivery.models import Message
+from pledgecard.pledges import imports, services
+from pledgecard.pledges.forms import PaperPostcardForm
+from pledgecard.pledges.models import Postcard
+
+
+def _postcards_with_reminders(event):
+    reminders = Message.objects.filter(kind=Message.Kind.POSTCARD_REMINDER).order_by("-created_at")
+    return (
+        event.postcards.select_related("sector", "theme", "follow_up")
+        .prefetch_related(Prefetch("messages", queryset=reminders, to_attr="reminders"))
+        .order_by("name", "created_at")
+    )
+
+
+def reminder_status(postcard) -> tuple[str, str]:
+    """(status, reason) for the organiser's list."""
+    reminder = postcard.reminders[0] if postcard.reminders else None
+    if reminder is None:
+        return ("withdrawn" if postcard.reminder_withdrawn_at else "not wanted", "")
+    return reminder.status, reminder.last_error
+
+
+@login_required
+def postcard_list(request, slug):
+    event = selectors.access_event(request.user, slug)
+    postcards = list(_postcards_with_reminders(event))
+    rows = [(p, *reminder_status(p), p.reminders[0] if p.reminders else None) for p in postcards]
+    context = {"event": event, "rows": rows, "page_title": f"Postcards – {event.title}"}
+    return render(request, "pledges/organise/list.jinja", context)
+
+
+CSV_COLUMNS = [
+    "name", "email", "organisation", "sector", "learnt", "commitment", "theme", "reminder", "share", "source",
+    "written_at", "reminder_status", "reminder_due", "reminder_error", "follow_up", "follow_up_reflection",
+]
+
+
+@login_required
+def postcard_csv(request, slug):
+    event = selectors.access_event(request.user, slug)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{event.slug}-postcards.csv"'
+    response.write("\ufeff")  # so Excel reads it as UTF-8
+    writer = csv.writer(response)
+    writer.writerow(CSV_COLUMNS)
+    for p in _postcards_with_reminders(event):
+        status, reason = reminder_status(p)
+        reminder = p.reminders[0] if p.reminders else None
+        follow_up = getattr(p, "follow_up", None)
+        writer.writerow(escape_formula(v) for v in [
+            p.name, p.email, p.organisation, p.sector.name, p.learnt, p.commitment, p.theme.name if p.theme else "",
+            "yes" if p.wants_reminder else "no", "yes" if p.share_on_wall else "no", p.source,
+            p.created_at.isoformat(timespec="seconds"), status,
+            reminder.due_at.isoformat(timespec="minutes") if reminder else "", reason,
+            follow_up.outcome if follow_up else "", follow_up.reflection if follow_up else "",
+        ])
+    AuditEntry.objects.create(actor=request.user, alliance=event.alliance, action="postcards.export",
+                              detail={"event": event.slug})
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def paper_entry(request, slug):
+    """Typing in paper postcards: save, and straight back to an empty form with the cursor in Name."""
+    event = selectors.access_event(request.user, slug)
+    form = PaperPostcardForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        written = services.postcard_write(event=event, words=form.words(), source=Postcard.Source.PAPER,
+                                          created_by=request.user, send_confirmation=False)
+        if written.created:
+            messages.success(request, f"Saved the postcard from {written.postcard.name}. Type in the next one.")
+        else:
+            messages.success(request, f"The postcard from {written.postcard.name} was already saved. Type in the next one.")
+        return redirect("organise:paper", slug=event.slug)
+    context = {"event": event, "form": form, "count": event.postcards.filter(source=Postcard.Source.PAPER).count(),
+               "page_title": "Type in paper postcards"}
+    return render(request, "pledges/organise/paper.jinja", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def postcard_import(request, slug):
+    event = selectors.access_event(request.user, slug)
+    report = None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            report = imports.ImportReport(errors=[(0, "Choose a CSV file to import")])
+        elif upload.size > 10_000_000:
+            report = imports.ImportReport(errors=[(0, "The file is larger than 10 MB. Split it into smaller files.")])
+        else:
+            report = imports.postcards_import(event=event, data=upload.read(), created_by=request.user)
+        if report.ok:
+            AuditEntry.objects.create(actor=request.user, alliance=event.alliance, action="postcards.import",
+                                      detail={"event": event.slug, "created": report.created})
+            messages.success(request, f"Imported {report.created} postcards ({report.already_there} were already there).")
+            return redirect("organise:postcards", slug=event.slug)
+    context = {"event": event, "report": report, "columns": imports.REQUIRED_COLUMNS + imports.OPTIONAL_COLUMNS,
+               "page_title": "Import paper postcards"}
+    return render(request, "pledges/organise/import.jinja", context, status=400 if report else 200)

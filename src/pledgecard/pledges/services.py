@@ -1,0 +1,186 @@
+"""Business rules for postcards: writing one, its reminder, following up, refreshing, withdrawing consent."""
+
+import datetime as dt
+import hashlib
+import unicodedata
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from pledgecard.core import dates, tokens
+from pledgecard.delivery import services as delivery
+from pledgecard.delivery.models import Message
+from pledgecard.pledges.models import LINK_PURPOSE, FollowUp, Postcard
+
+
+@dataclass(frozen=True)
+class PostcardWords:
+    """What a writer puts on a postcard, checked by a form before it gets here."""
+
+    name: str
+    email: str
+    organisation: str
+    sector: object
+    learnt: str
+    commitment: str
+    theme: object | None
+    wants_reminder: bool
+    share_on_wall: bool
+
+
+def _normalise(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+def dedupe_key(words: PostcardWords) -> str:
+    parts = [_normalise(p) for p in (words.name, words.email, words.learnt, words.commitment)]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def reminder_due_at(postcard: Postcard) -> dt.datetime:
+    """When this postcard comes back.
+
+    A postcard from the event comes back on the event's reminder day. One written after that day has passed
+    (late, or a refreshed pledge) comes back six months after it was written, at the event's send time.
+    """
+    event = postcard.event
+    if postcard.refreshed_from_id is None:
+        due = event.reminder_due_at
+        if due > timezone.now():
+            return due
+    written_on = timezone.localdate(postcard.created_at or timezone.now(), timezone=_zone(event))
+    return dates.reminder_due_at(dates.refreshed_reminder_date(written_on), event.reminder_time, event.time_zone)
+
+
+def _zone(event):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(event.time_zone)
+
+
+@dataclass(frozen=True)
+class Written:
+    postcard: Postcard
+    created: bool
+
+
+def postcard_write(
+    *, event, words: PostcardWords, source: str, created_by=None, refreshed_from=None, send_confirmation=True
+) -> Written:
+    """Save a postcard with its confirmation and reminder messages, all or nothing.
+
+    Writing the same words again at the same event returns the first postcard (created=False).
+    """
+    key = dedupe_key(words)
+    existing = Postcard.objects.filter(event=event, dedupe_key=key).first()
+    if existing:
+        return Written(existing, created=False)
+    now = timezone.now()
+    postcard = Postcard(
+        event=event,
+        name=words.name,
+        email=words.email,
+        organisation=words.organisation,
+        sector=words.sector,
+        learnt=words.learnt,
+        commitment=words.commitment,
+        theme=words.theme,
+        wants_reminder=words.wants_reminder,
+        reminder_consent_at=now if words.wants_reminder else None,
+        share_on_wall=words.share_on_wall,
+        source=source,
+        refreshed_from=refreshed_from,
+        dedupe_key=key,
+        created_by=created_by,
+    )
+    postcard.set_new_link()
+    try:
+        with transaction.atomic():
+            postcard.save()
+            if send_confirmation:
+                delivery.message_schedule(
+                    kind=Message.Kind.POSTCARD_CONFIRMATION, postcard=postcard, to_address=postcard.email, due_at=now
+                )
+            if postcard.wants_reminder:
+                delivery.message_schedule(
+                    kind=Message.Kind.POSTCARD_REMINDER,
+                    postcard=postcard,
+                    to_address=postcard.email,
+                    due_at=reminder_due_at(postcard),
+                )
+    except IntegrityError:
+        # Two identical submissions raced (a double tap): the other one saved it.
+        existing = Postcard.objects.filter(event=event, dedupe_key=key).first()
+        if existing is None:
+            raise
+        return Written(existing, created=False)
+    return Written(postcard, created=True)
+
+
+def postcard_for_token(token: str) -> Postcard | None:
+    if not tokens.looks_like_token(token):
+        return None
+    postcard = Postcard.objects.select_related("event", "event__alliance").filter(token_hash=tokens.token_hash(token))
+    postcard = postcard.first()
+    # The hash matched; check the token is the one this row's link id makes (it always is unless revoked
+    # and reissued in between, which changes both).
+    if postcard is None or tokens.token_for(LINK_PURPOSE, postcard.link_id) != token:
+        return None
+    return postcard
+
+
+def reminder_messages(postcard: Postcard):
+    return postcard.messages.filter(kind=Message.Kind.POSTCARD_REMINDER)
+
+
+def reminder_withdraw(postcard: Postcard) -> int:
+    """The writer no longer wants their postcard back: record it and cancel what is still pending."""
+    with transaction.atomic():
+        Postcard.objects.filter(pk=postcard.pk).update(wants_reminder=False, reminder_withdrawn_at=timezone.now())
+        return delivery.messages_cancel(reminder_messages(postcard), "The writer asked not to get it back.")
+
+
+def follow_up_answer(postcard: Postcard, *, outcome: str, reflection: str) -> FollowUp:
+    follow_up, _ = FollowUp.objects.update_or_create(
+        postcard=postcard, defaults={"outcome": outcome, "reflection": reflection}
+    )
+    return follow_up
+
+
+def postcard_refresh(postcard: Postcard, *, learnt: str, commitment: str, theme, wants_reminder: bool) -> Written:
+    """A new pledge from the same person, with its own reminder six months on."""
+    words = PostcardWords(
+        name=postcard.name,
+        email=postcard.email,
+        organisation=postcard.organisation,
+        sector=postcard.sector,
+        learnt=learnt,
+        commitment=commitment,
+        theme=theme,
+        wants_reminder=wants_reminder,
+        share_on_wall=postcard.share_on_wall,
+    )
+    return postcard_write(
+        event=postcard.event,
+        words=words,
+        source=Postcard.Source.REFRESH,
+        refreshed_from=postcard,
+    )
+
+
+def event_reminders_reschedule(event, new_date: dt.date, new_time: dt.time | None = None) -> int:
+    """Move the whole event's reminder day. Returns how many scheduled reminders moved."""
+    with transaction.atomic():
+        event.reminder_date = new_date
+        if new_time is not None:
+            event.reminder_time = new_time
+        event.save(update_fields=["reminder_date", "reminder_time"])
+        event_cycle = Message.objects.filter(
+            kind=Message.Kind.POSTCARD_REMINDER, postcard__event=event, postcard__refreshed_from__isnull=True
+        )
+        return delivery.messages_reschedule(event_cycle, event.reminder_due_at)
+
+
+def event_reminder_counts(event) -> dict[str, int]:
+    return delivery.status_counts(Message.objects.filter(kind=Message.Kind.POSTCARD_REMINDER, postcard__event=event))

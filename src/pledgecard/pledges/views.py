@@ -1,0 +1,139 @@
+"""Attendees' pages: write a postcard, open it from a private link, say how it went, refresh the pledge."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from pledgecard.core import formats, ratelimit
+from pledgecard.events.models import Event
+from pledgecard.pledges import services
+from pledgecard.pledges.forms import FollowUpForm, PostcardForm, RefreshForm
+from pledgecard.pledges.models import Postcard
+
+SESSION_KEY = "postcards"
+
+
+def _remember(request, postcard):
+    """This browser may open this postcard: it came through the private link or wrote it."""
+    allowed = set(request.session.get(SESSION_KEY, []))
+    allowed.add(str(postcard.public_id))
+    request.session[SESSION_KEY] = sorted(allowed)
+
+
+def _postcard_for_session(request, public_id) -> Postcard:
+    if str(public_id) not in request.session.get(SESSION_KEY, []):
+        raise Http404("Open your postcard from the link in your email.")
+    return get_object_or_404(Postcard.objects.select_related("event__alliance", "sector", "theme"), public_id=public_id)
+
+
+def _reminder_hint(event) -> str:
+    due = event.reminder_due_at
+    return f"We will email it to you on {formats.long_date(due.astimezone(_zone(event)))}. You can stop it at any time."
+
+
+def _zone(event):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(event.time_zone)
+
+
+@require_http_methods(["GET", "POST"])
+def postcard_new(request, slug):
+    event = get_object_or_404(Event.objects.select_related("alliance"), slug=slug)
+    if not event.postcards_open:
+        return render(request, "pledges/closed.jinja", {"event": event}, status=410)
+    form = PostcardForm(request.POST or None, reminder_hint=_reminder_hint(event))
+    if request.method == "POST" and form.is_valid():
+        written = services.postcard_write(event=event, words=form.words(), source=Postcard.Source.ONLINE)
+        _remember(request, written.postcard)
+        messages.success(request, "Thank you. Your postcard is saved, and we have emailed you a link to it.")
+        return redirect("pledges:postcard", public_id=written.postcard.public_id)
+    status = 400 if form.errors else 200
+    return render(
+        request, "pledges/new.jinja", {"event": event, "form": form, "page_title": "Write your postcard"}, status=status
+    )
+
+
+def postcard_link(request, token):
+    """The private link from an email. Opening it changes nothing (mail scanners open links too)."""
+    if ratelimit.is_blocked("postcard-link", request):
+        return render(request, "pledges/link_blocked.jinja", {}, status=429)
+    postcard = services.postcard_for_token(token)
+    if postcard is None:
+        ratelimit.record_failure("postcard-link", request)
+        return render(request, "pledges/link_invalid.jinja", {}, status=404)
+    _remember(request, postcard)
+    next_page = request.GET.get("next")
+    if next_page == "stop":
+        return redirect("pledges:stop", public_id=postcard.public_id)
+    return redirect("pledges:postcard", public_id=postcard.public_id)
+
+
+def postcard_detail(request, public_id):
+    postcard = _postcard_for_session(request, public_id)
+    follow_up = getattr(postcard, "follow_up", None)
+    form = FollowUpForm(initial={"outcome": follow_up.outcome, "reflection": follow_up.reflection} if follow_up else None)
+    return _render_detail(request, postcard, form)
+
+
+def _render_detail(request, postcard, form, status=200):
+    reminder = services.reminder_messages(postcard).order_by("-created_at").first()
+    context = {
+        "postcard": postcard,
+        "event": postcard.event,
+        "form": form,
+        "reminder": reminder,
+        "follow_up": getattr(postcard, "follow_up", None),
+        "page_title": "Your postcard",
+    }
+    return render(request, "pledges/detail.jinja", context, status=status)
+
+
+@require_POST
+def follow_up(request, public_id):
+    postcard = _postcard_for_session(request, public_id)
+    form = FollowUpForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, postcard, form, status=400)
+    services.follow_up_answer(postcard, **form.cleaned_data)
+    messages.success(request, "Thank you for telling us how it went.")
+    return redirect("pledges:postcard", public_id=postcard.public_id)
+
+
+@require_http_methods(["GET", "POST"])
+def refresh(request, public_id):
+    postcard = _postcard_for_session(request, public_id)
+    initial = {"commitment": postcard.commitment, "theme": postcard.theme_id, "reminder": "yes"}
+    form = RefreshForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        written = services.postcard_refresh(
+            postcard,
+            learnt=data["learnt"],
+            commitment=data["commitment"],
+            theme=data["theme"],
+            wants_reminder=data["reminder"] == "yes",
+        )
+        _remember(request, written.postcard)
+        messages.success(request, "Your pledge is refreshed. We will send it back to you in six months.")
+        return redirect("pledges:postcard", public_id=written.postcard.public_id)
+    context = {"postcard": postcard, "event": postcard.event, "form": form, "page_title": "Refresh my pledge"}
+    return render(request, "pledges/refresh.jinja", context, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def stop_reminder(request, public_id):
+    postcard = _postcard_for_session(request, public_id)
+    if request.method == "POST":
+        services.reminder_withdraw(postcard)
+        messages.success(request, "Done. We will not send your postcard back to you.")
+        return redirect("pledges:postcard", public_id=postcard.public_id)
+    context = {"postcard": postcard, "event": postcard.event, "page_title": "Stop my reminder"}
+    return render(request, "pledges/stop.jinja", context)
+
+
+def wall(request, slug):
+    event = get_object_or_404(Event.objects.select_related("alliance"), slug=slug)
+    shared = event.postcards.filter(share_on_wall=True).select_related("sector", "theme").order_by("-created_at")[:200]
+    return render(request, "pledges/wall.jinja", {"event": event, "postcards": shared, "page_title": "Pledge wall"})

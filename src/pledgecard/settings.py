@@ -1,0 +1,217 @@
+"""Pledgecard settings: everything that differs between machines comes from environment variables.
+
+Development defaults are safe to run on a laptop; `PLEDGECARD_ENV=production` turns on the production
+rules (secret key required, HTTPS, two-factor sign-in for organisers) so that `pledgecard check --deploy`
+is clean.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+import dj_email_url
+
+BASE_DIR = Path(__file__).resolve().parent
+# Runtime files (SQLite database, mail folder, collected static files) live beside the checkout.
+VAR_DIR = Path(os.environ.get("PLEDGECARD_VAR_DIR", Path.cwd() / "var")).resolve()
+ASSETS_DIR = Path(os.environ.get("PLEDGECARD_ASSETS_DIR", Path.cwd() / "assets")).resolve()
+
+PRODUCTION = os.environ.get("PLEDGECARD_ENV", "development") == "production"
+DEBUG = os.environ.get("DEBUG", "0" if PRODUCTION else "1") == "1"
+
+if PRODUCTION:
+    SECRET_KEY = os.environ["SECRET_KEY"]
+else:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "development-only-not-secret-" + "x" * 40)
+
+ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",") if h]
+# Absolute address used in emails, letters and QR codes, where there is no request to ask.
+SITE_URL = os.environ.get("SITE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "django_tasks",
+    "django_tasks_db",
+    "pledgecard.core",
+    "pledgecard.events",
+    "pledgecard.workshops",
+    "pledgecard.delivery",
+    "pledgecard.pledges",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "pledgecard.core.middleware.RequireTwoFactorMiddleware",
+    "pledgecard.core.middleware.SecurityHeadersMiddleware",
+]
+
+ROOT_URLCONF = "pledgecard.urls"
+WSGI_APPLICATION = "pledgecard.wsgi.application"
+
+TEMPLATES = [
+    {
+        # Our own pages: Jinja2 with the NHS.UK frontend macros.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"environment": "pledgecard.jinja2.environment"},
+    },
+    {
+        # Django admin and allauth ship Django templates.
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    },
+]
+
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'pledgecard.sqlite3'}"),
+        conn_max_age=600,
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers and the one writer work at once; IMMEDIATE takes the write lock at the start of a
+    # transaction, so two writers queue for `timeout` seconds instead of failing half-way through.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+    }
+    # Tests use a file, not memory, so that worker subprocesses see the same database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-pledgecard.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TASKS = {
+    "default": {"BACKEND": "django_tasks_db.DatabaseBackend"},
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+
+# Organisers sign in with their email address; accounts are created by an administrator, not by sign-up.
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_ADAPTER = "pledgecard.core.auth.InviteOnlyAccountAdapter"
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Pledgecard"
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "organise:home"
+LOGOUT_REDIRECT_URL = "/"
+# Two-factor sign-in is required for organisers in production; development keeps it optional so the demo
+# organiser can sign in with a password alone.
+PLEDGECARD_REQUIRE_MFA = os.environ.get("PLEDGECARD_REQUIRE_MFA", "1" if PRODUCTION else "0") == "1"
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Europe/London"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+STATICFILES_DIRS = [d for d in [ASSETS_DIR / "static"] if d.exists()]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+# The NHS.UK frontend CSS refers to /assets/... from the site root (icons, favicon, manifest).
+WHITENOISE_ROOT = ASSETS_DIR / "root" if (ASSETS_DIR / "root").exists() else None
+WHITENOISE_USE_FINDERS = not PRODUCTION
+
+# Mail: EMAIL_URL=smtp://user:pass@host:port (smtp+tls:// or smtps:// for encryption). Without it, mail is
+# written to files under var/mail so nothing leaves the machine.
+EMAIL_URL = os.environ.get("EMAIL_URL", "")
+if EMAIL_URL:
+    vars().update(dj_email_url.parse(EMAIL_URL))
+    EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "mail"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Pledgecard <pledgecard@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Delivery: how long a worker owns a claimed message, and how temporary failures back off.
+DELIVERY_LEASE_SECONDS = int(os.environ.get("DELIVERY_LEASE_SECONDS", "120"))
+DELIVERY_BATCH_SIZE = int(os.environ.get("DELIVERY_BATCH_SIZE", "100"))
+DELIVERY_RETRY_BASE_SECONDS = float(os.environ.get("DELIVERY_RETRY_BASE_SECONDS", "60"))
+DELIVERY_RETRY_MAX_SECONDS = float(os.environ.get("DELIVERY_RETRY_MAX_SECONDS", "3600"))
+# Temporary failures are retried for this long after the message was first due, as GOV.UK Notify does.
+DELIVERY_GIVE_UP_AFTER_HOURS = float(os.environ.get("DELIVERY_GIVE_UP_AFTER_HOURS", "72"))
+
+# NHS deployments may load the Frutiger font from the NHS asset host (e.g. https://assets.nhs.uk).
+PLEDGECARD_FONT_HOST = os.environ.get("PLEDGECARD_FONT_HOST", "")
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+# A postcard is short; anything much larger is a mistake or an attack.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000_000
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = os.environ.get("SECURE_SSL_REDIRECT", "1") == "1"
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    CSRF_TRUSTED_ORIGINS = [SITE_URL]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        # One line a second when idle is noise.
+        "django_tasks_db": {"level": "WARNING"},
+        "mail.log": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,50 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from pledgecard.core import views as core
+from pledgecard.events import views as events
+from pledgecard.pledges import organise, views as pledges
+
+pledge_patterns = (
+    [
+        path("e/<slug:slug>/", pledges.postcard_new, name="new"),
+        path("e/<slug:slug>/wall/", pledges.wall, name="wall"),
+        path("p/<str:token>/", pledges.postcard_link, name="link"),
+        path("postcards/<uuid:public_id>/", pledges.postcard_detail, name="postcard"),
+        path("postcards/<uuid:public_id>/how-did-it-go/", pledges.follow_up, name="follow_up"),
+        path("postcards/<uuid:public_id>/refresh/", pledges.refresh, name="refresh"),
+        path("postcards/<uuid:public_id>/stop/", pledges.stop_reminder, name="stop"),
+    ],
+    "pledges",
+)
+
+organise_patterns = (
+    [
+        path("", events.home, name="home"),
+        path("alliances/new/", events.alliance_new, name="alliance_new"),
+        path("alliances/<slug:alliance>/events/new/", events.event_new, name="event_new"),
+        path("events/<slug:slug>/", events.event_detail, name="event"),
+        path("events/<slug:slug>/reschedule/", events.event_reschedule, name="event_reschedule"),
+        path("events/<slug:slug>/qr.svg", events.event_qr, name="event_qr"),
+        path("events/<slug:slug>/postcards/", organise.postcard_list, name="postcards"),
+        path("events/<slug:slug>/postcards.csv", organise.postcard_csv, name="postcards_csv"),
+        path("events/<slug:slug>/postcards/paper/", organise.paper_entry, name="paper"),
+        path("events/<slug:slug>/postcards/import/", organise.postcard_import, name="postcard_import"),
+    ],
+    "organise",
+)
+
+urlpatterns = [
+    path("", core.index, name="index"),
+    path("privacy/", core.privacy, name="privacy"),
+    path("bench/bare/", core.bare, name="bare"),
+    path("", include(pledge_patterns)),
+    path("organise/", include(organise_patterns)),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "pledgecard.core.errors.not_found"
+handler403 = "pledgecard.core.errors.forbidden"
+handler400 = "pledgecard.core.errors.bad_request"
+handler500 = "pledgecard.core.errors.server_error"

@@ -1,0 +1,80 @@
+import datetime as dt
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from pledgecard.core.models import Alliance, Membership, Role, Sector
+from pledgecard.events.models import Event
+from pledgecard.pledges.models import Theme
+
+from .smtp_server import SMTPTestServer
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server on 127.0.0.1; Django's SMTP backend sends to it."""
+    server = SMTPTestServer().start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_TIMEOUT = 5
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def alliance(db):
+    return Alliance.objects.create(name="Test Alliance", slug="test-alliance", contact_email="alliance@example.org")
+
+
+@pytest.fixture
+def event(alliance):
+    return Event.objects.create(
+        alliance=alliance, slug="test-event", title="Test event", date=dt.date(2030, 3, 5), venue="Town hall"
+    )
+
+
+@pytest.fixture
+def nhs(db):
+    return Sector.objects.get(name="NHS")
+
+
+@pytest.fixture
+def maternity(db):
+    return Theme.objects.get(name="Maternity")
+
+
+def make_organiser(alliance, email="organiser@example.org", role=Role.ORGANISER):
+    user = get_user_model().objects.create_user(username=email, email=email, password="a-long-test-password")
+    Membership.objects.create(user=user, alliance=alliance, role=role)
+    return user
+
+
+@pytest.fixture
+def organiser(alliance):
+    return make_organiser(alliance)
+
+
+@pytest.fixture
+def organiser_client(client, organiser):
+    client.force_login(organiser)
+    return client
+
+
+def postcard_data(**overrides):
+    data = {
+        "name": "Amina Hussain",
+        "email": "amina@example.org",
+        "organisation": "Bradford Council",
+        "sector": str(Sector.objects.get(name="Local authority").pk),
+        "learnt": "Life expectancy differs by years between wards.",
+        "commitment": "Ask one community group to shape our next service change.",
+        "theme": str(Theme.objects.get(name="Maternity").pk),
+        "reminder": "yes",
+        "share": "on",
+    }
+    data.update(overrides)
+    return data
