@@ -38,18 +38,16 @@ def dedupe_key(words: PostcardWords) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-def reminder_due_at(postcard: Postcard) -> dt.datetime:
-    """When this postcard comes back.
+def reminder_due_at(event, *, written_at: dt.datetime | None = None, refreshed: bool = False) -> dt.datetime:
+    """When a postcard written at `written_at` (default now) comes back.
 
     A postcard from the event comes back on the event's reminder day. One written after that day has passed
     (late, or a refreshed pledge) comes back six months after it was written, at the event's send time.
     """
-    event = postcard.event
-    if postcard.refreshed_from_id is None:
-        due = event.reminder_due_at
-        if due > timezone.now():
-            return due
-    written_on = timezone.localdate(postcard.created_at or timezone.now(), timezone=_zone(event))
+    written_at = written_at or timezone.now()
+    if not refreshed and event.reminder_due_at > written_at:
+        return event.reminder_due_at
+    written_on = timezone.localdate(written_at, timezone=_zone(event))
     return dates.reminder_due_at(dates.refreshed_reminder_date(written_on), event.reminder_time, event.time_zone)
 
 
@@ -107,7 +105,7 @@ def postcard_write(
                     kind=Message.Kind.POSTCARD_REMINDER,
                     postcard=postcard,
                     to_address=postcard.email,
-                    due_at=reminder_due_at(postcard),
+                    due_at=reminder_due_at(event, written_at=now, refreshed=refreshed_from is not None),
                 )
     except IntegrityError:
         # Two identical submissions raced (a double tap): the other one saved it.

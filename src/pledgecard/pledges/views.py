@@ -28,7 +28,7 @@ def _postcard_for_session(request, public_id) -> Postcard:
 
 
 def _reminder_hint(event) -> str:
-    due = event.reminder_due_at
+    due = services.reminder_due_at(event)
     return f"We will email it to you on {formats.long_date(due.astimezone(_zone(event)))}. You can stop it at any time."
 
 
