@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "pledgecard.workshops",
     "pledgecard.delivery",
     "pledgecard.pledges",
+    "pledgecard.networking",
 ]
 
 MIDDLEWARE = [

@@ -84,8 +84,8 @@ def event_reschedule(request, slug):
 def event_qr(request, slug):
     event = selectors.access_event(request.user, slug)
     qr = segno.make(postcard_page_url(request, event), error="m")
-    response = HttpResponse(qr.svg_inline(scale=8, title=f"QR code for the postcard page of {event.title}"),
-                            content_type="image/svg+xml")
+    response = HttpResponse(content_type="image/svg+xml")
+    qr.save(response, kind="svg", scale=8, title=f"QR code for the postcard page of {event.title}")
     if request.GET.get("download"):
         response["Content-Disposition"] = f'attachment; filename="{event.slug}-postcard-qr.svg"'
     return response
