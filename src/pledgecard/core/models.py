@@ -1,5 +1,9 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
+
+from pledgecard.core import tokens
 
 
 class Alliance(models.Model):
@@ -64,3 +68,34 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["-at"]
         verbose_name_plural = "audit entries"
+
+
+class PrivateLink(models.Model):
+    """A private link for someone without an account (see core/tokens.py): only the token's hash is stored."""
+
+    LINK_PURPOSE = ""  # each model names its own, so a postcard's token never opens a registration
+
+    link_id = models.UUIDField(default=uuid.uuid4)
+    token_hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        abstract = True
+
+    def set_new_link(self):
+        """Give the row a fresh private link; any earlier link stops working."""
+        self.link_id = uuid.uuid4()
+        self.token_hash = tokens.token_hash(self.token)
+
+    @property
+    def token(self) -> str:
+        return tokens.token_for(self.LINK_PURPOSE, self.link_id)
+
+    @classmethod
+    def for_token(cls, token: str, queryset=None):
+        """The row this token opens, or None. The hash finds the row; the token must still be its current one."""
+        if not tokens.looks_like_token(token):
+            return None
+        row = (queryset if queryset is not None else cls.objects).filter(token_hash=tokens.token_hash(token)).first()
+        if row is None or row.token != token:
+            return None
+        return row

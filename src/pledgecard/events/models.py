@@ -1,11 +1,12 @@
 import datetime as dt
+import uuid
 import zoneinfo
 
 from django.core.exceptions import ValidationError
 from django.db import models
 
 from pledgecard.core import dates
-from pledgecard.core.models import Alliance, Sector
+from pledgecard.core.models import Alliance, PrivateLink, Sector
 
 
 def validate_time_zone(value):
@@ -63,9 +64,12 @@ class AgendaItem(models.Model):
         ordering = ["starts_at"]
 
 
-class Registration(models.Model):
-    """Someone coming to an event."""
+class Registration(PrivateLink):
+    """Someone coming to an event. Their private link opens their registration, choices and agenda."""
 
+    LINK_PURPOSE = "registration"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="registrations")
     name = models.CharField(max_length=120)
     email = models.EmailField()
@@ -79,3 +83,8 @@ class Registration(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.token_hash:
+            self.set_new_link()
+        super().save(*args, **kwargs)

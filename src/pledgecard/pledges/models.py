@@ -3,15 +3,13 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from pledgecard.core import tokens
-from pledgecard.core.models import Sector
+from pledgecard.core.models import PrivateLink, Sector
 from pledgecard.events.models import Event
 
 # Limits shown to the writer with a character count; a postcard is a postcard, not an essay.
 LEARNT_MAX = 1000
 COMMITMENT_MAX = 500
 REFLECTION_MAX = 2000
-LINK_PURPOSE = "postcard"
 
 
 class Theme(models.Model):
@@ -34,8 +32,10 @@ class Theme(models.Model):
         return self.name
 
 
-class Postcard(models.Model):
+class Postcard(PrivateLink):
     """What someone learnt and the one thing they will do differently, to be sent back to them."""
+
+    LINK_PURPOSE = "postcard"
 
     class Source(models.TextChoices):
         ONLINE = "online", "Written online"
@@ -64,8 +64,6 @@ class Postcard(models.Model):
     # Same writer and words at the same event is the same postcard: a double-tapped button or a file
     # imported twice finds the first one instead of making another.
     dedupe_key = models.CharField(max_length=64)
-    link_id = models.UUIDField(default=uuid.uuid4)
-    token_hash = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -75,15 +73,6 @@ class Postcard(models.Model):
 
     def __str__(self):
         return f"{self.name}: {self.commitment[:40]}"
-
-    def set_new_link(self):
-        """Give the postcard a fresh private link; any earlier link stops working."""
-        self.link_id = uuid.uuid4()
-        self.token_hash = tokens.token_hash(self.token)
-
-    @property
-    def token(self) -> str:
-        return tokens.token_for(LINK_PURPOSE, self.link_id)
 
     @property
     def first_name(self) -> str:

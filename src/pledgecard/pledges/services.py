@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from pledgecard.core import dates, tokens
+from pledgecard.core import dates
 from pledgecard.delivery import services as delivery
 from pledgecard.delivery.models import Message
-from pledgecard.pledges.models import LINK_PURPOSE, FollowUp, Postcard
+from pledgecard.pledges.models import FollowUp, Postcard
 
 
 @dataclass(frozen=True)
@@ -117,15 +117,7 @@ def postcard_write(
 
 
 def postcard_for_token(token: str) -> Postcard | None:
-    if not tokens.looks_like_token(token):
-        return None
-    postcard = Postcard.objects.select_related("event", "event__alliance").filter(token_hash=tokens.token_hash(token))
-    postcard = postcard.first()
-    # The hash matched; check the token is the one this row's link id makes (it always is unless revoked
-    # and reissued in between, which changes both).
-    if postcard is None or tokens.token_for(LINK_PURPOSE, postcard.link_id) != token:
-        return None
-    return postcard
+    return Postcard.for_token(token, Postcard.objects.select_related("event", "event__alliance"))
 
 
 def reminder_messages(postcard: Postcard):
