@@ -4,6 +4,7 @@ from django.urls import include, path
 from pledgecard.core import views as core
 from pledgecard.events import views as events
 from pledgecard.pledges import organise, views as pledges
+from pledgecard.workshops import views as workshops
 
 pledge_patterns = (
     [
@@ -18,6 +19,15 @@ pledge_patterns = (
     "pledges",
 )
 
+workshop_patterns = (
+    [
+        path("r/<str:token>/", workshops.registration_link, name="link"),
+        path("registrations/<uuid:public_id>/", workshops.registration_detail, name="registration"),
+        path("registrations/<uuid:public_id>/workshops/", workshops.choose, name="choose"),
+    ],
+    "workshops",
+)
+
 organise_patterns = (
     [
         path("", events.home, name="home"),
@@ -30,6 +40,17 @@ organise_patterns = (
         path("events/<slug:slug>/postcards.csv", organise.postcard_csv, name="postcards_csv"),
         path("events/<slug:slug>/postcards/paper/", organise.paper_entry, name="paper"),
         path("events/<slug:slug>/postcards/import/", organise.postcard_import, name="postcard_import"),
+        path("events/<slug:slug>/workshops/", workshops.programme, name="programme"),
+        path("events/<slug:slug>/workshops/add/", workshops.workshop_add, name="workshop_add"),
+        path("events/<slug:slug>/workshops/slots/add/", workshops.slot_add, name="slot_add"),
+        path("events/<slug:slug>/workshops/sessions/add/", workshops.session_add, name="session_add"),
+        path("events/<slug:slug>/workshops/choosing/", workshops.choosing_toggle, name="choosing_toggle"),
+        path("events/<slug:slug>/workshops/allocate/", workshops.allocate, name="allocate"),
+        path("events/<slug:slug>/workshops/placements/", workshops.placements, name="placements"),
+        path("events/<slug:slug>/workshops/placements.csv", workshops.placements_csv, name="placements_csv"),
+        path("events/<slug:slug>/workshops/placements/<int:pk>/lock/", workshops.placement_lock,
+             name="placement_lock"),
+        path("events/<slug:slug>/workshops/publish/", workshops.publish, name="publish"),
     ],
     "organise",
 )
@@ -39,6 +60,7 @@ urlpatterns = [
     path("privacy/", core.privacy, name="privacy"),
     path("bench/bare/", core.bare, name="bare"),
     path("", include(pledge_patterns)),
+    path("", include(workshop_patterns)),
     path("organise/", include(organise_patterns)),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

@@ -103,6 +103,7 @@ class Command(BaseCommand):
             if created:
                 self.agenda_and_workshops(event)
                 self.attendees(event)
+                self.workshop_choices(event)
         self.stdout.write(self.style.SUCCESS(f"Demo ready: event '{EVENT_SLUG}' ({event.postcards.count()} postcards)."))
         self.stdout.write(f"Organiser sign-in: {DEMO_ORGANISER_EMAIL} / {DEMO_ORGANISER_PASSWORD}")
 
@@ -148,3 +149,24 @@ class Command(BaseCommand):
                     wants_reminder=rng.random() < 0.9, share_on_wall=rng.random() < 0.6,
                 )
                 pledges.postcard_write(event=event, words=words, source=Postcard.Source.PAPER, send_confirmation=False)
+
+    def workshop_choices(self, event):
+        """Most attendees rank three workshops; a few popular ones are far more wanted."""
+        from pledgecard.workshops import services as workshops
+
+        rng = random.Random(7112023)  # noqa: S311
+        titles = list(event.workshops.order_by("title"))
+        weights = [6, 3, 5, 2, 4, 1]
+        for registration in event.registrations.order_by("pk"):
+            if rng.random() < 0.08:
+                workshops.choices_save(registration, [], no_preference=True)
+                continue
+            ranked = []
+            while len(ranked) < 3:
+                pick = rng.choices(titles, weights=weights)[0]
+                if pick not in ranked:
+                    ranked.append(pick)
+            workshops.choices_save(registration, ranked)
+        programme = workshops.programme_for(event)
+        programme.choosing_open = True
+        programme.save(update_fields=["choosing_open"])

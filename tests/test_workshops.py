@@ -1,0 +1,189 @@
+"""Workshops in the app: set-up, ranking on a phone, allocation with its proof, locks, late changes, publishing."""
+
+import datetime as dt
+
+import pytest
+
+from pledgecard.core.models import Sector
+from pledgecard.events.models import Registration
+from pledgecard.workshops import services
+from pledgecard.workshops.models import AllocationRun, Placement, Preference, Session, Slot, Workshop
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def programme(event):
+    """Three workshops over two slots; A is popular and runs twice."""
+    s1 = Slot.objects.create(event=event, starts_at=dt.time(13, 30), ends_at=dt.time(14, 30))
+    s2 = Slot.objects.create(event=event, starts_at=dt.time(14, 45), ends_at=dt.time(15, 45))
+    a, b, c = (Workshop.objects.create(event=event, title=t) for t in ("A", "B", "C"))
+    Session.objects.create(workshop=a, slot=s1, capacity=2)
+    Session.objects.create(workshop=a, slot=s2, capacity=2)
+    Session.objects.create(workshop=b, slot=s1, capacity=3)
+    Session.objects.create(workshop=c, slot=s2, capacity=3)
+    programme = services.programme_for(event)
+    programme.choosing_open = True
+    programme.save()
+    return {"slots": (s1, s2), "workshops": (a, b, c)}
+
+
+def register(event, n):
+    sector = Sector.objects.get(name="NHS")
+    return Registration.objects.create(event=event, name=f"Person {n}", email=f"p{n}@example.org",
+                                       organisation="Org", sector=sector)
+
+
+def open_link(client, registration):
+    response = client.get(f"/r/{registration.token}/")
+    assert response.status_code == 302
+    return response["Location"]
+
+
+def test_attendee_ranks_workshops_without_javascript(client, event, programme):
+    a, b, c = programme["workshops"]
+    person = register(event, 1)
+    page = open_link(client, person)
+    assert "Choose your workshops" in client.get(page).content.decode()
+    response = client.post(f"/registrations/{person.public_id}/workshops/",
+                           {"choice_1": str(c.pk), "choice_2": "", "choice_3": str(a.pk)})
+    assert response.status_code == 302
+    assert list(person.preferences.values_list("workshop__title", "rank")) == [("C", 1), ("A", 2)]
+
+
+def test_ranking_the_same_workshop_twice_is_explained(client, event, programme):
+    a, b, c = programme["workshops"]
+    person = register(event, 1)
+    open_link(client, person)
+    response = client.post(f"/registrations/{person.public_id}/workshops/", {"choice_1": str(a.pk), "choice_2": str(a.pk)})
+    assert response.status_code == 400
+    assert "You already chose A as your first choice" in response.content.decode()
+    assert not Preference.objects.exists()
+
+
+def test_ranking_nothing_needs_i_do_not_mind(client, event, programme):
+    person = register(event, 1)
+    open_link(client, person)
+    response = client.post(f"/registrations/{person.public_id}/workshops/", {})
+    assert response.status_code == 400
+    assert client.post(f"/registrations/{person.public_id}/workshops/", {"no_preference": "on"}).status_code == 302
+    assert person.choice_record.no_preference
+
+
+def test_ranking_page_needs_the_private_link(client, event, programme):
+    person = register(event, 1)
+    assert client.get(f"/registrations/{person.public_id}/workshops/").status_code == 404
+
+
+def test_allocation_places_everyone_optimally_and_records_the_proof(organiser_client, event, programme):
+    a, b, c = programme["workshops"]
+    people = [register(event, n) for n in range(5)]
+    for person in people:
+        services.choices_save(person, [a, b, c])
+    response = organiser_client.post(f"/organise/events/{event.slug}/workshops/allocate/",
+                                     {"objective": "fair", "mode": "full"})
+    assert response.status_code == 302
+    run = AllocationRun.objects.get()
+    assert run.status == "optimal" and run.objective_value == run.bound and run.placed == 5
+    # A has 4 places over two slots for 5 people who all want it first: 4 get it.
+    assert Placement.objects.filter(session__workshop=a).count() == 4
+    for person in people:
+        workshops = list(person.placements.values_list("session__workshop__title", flat=True))
+        assert len(workshops) == 2 and len(set(workshops)) == 2
+    page = organiser_client.get(f"/organise/events/{event.slug}/workshops/placements/").content.decode()
+    assert "proven optimal" in page
+
+
+def test_too_few_places_is_a_clear_message_not_an_error(organiser_client, event, programme):
+    for n in range(6):  # slot 1 has 5 places
+        register(event, n)
+    response = organiser_client.post(f"/organise/events/{event.slug}/workshops/allocate/",
+                                     {"objective": "total", "mode": "full"})
+    assert response.status_code == 400
+    assert "has 5 free places for 6 people: add at least 1" in response.content.decode()
+    assert not Placement.objects.exists()
+
+
+def test_locked_placements_survive_a_full_rerun(organiser_client, event, programme):
+    a, b, c = programme["workshops"]
+    people = [register(event, n) for n in range(4)]
+    for person in people:
+        services.choices_save(person, [a, b, c])
+    organiser_client.post(f"/organise/events/{event.slug}/workshops/allocate/", {"objective": "fair", "mode": "full"})
+    unlucky = Placement.objects.filter(session__workshop=b).first()
+    organiser_client.post(f"/organise/events/{event.slug}/workshops/placements/{unlucky.pk}/lock/", {"locked": "yes"})
+    organiser_client.post(f"/organise/events/{event.slug}/workshops/allocate/", {"objective": "fair", "mode": "full"})
+    kept = Placement.objects.get(registration=unlucky.registration, session=unlucky.session)
+    assert kept.locked
+
+
+def test_late_registrants_are_placed_without_moving_anyone_already_told(organiser_client, event, programme):
+    a, b, c = programme["workshops"]
+    early = [register(event, n) for n in range(2)]
+    for person in early:
+        services.choices_save(person, [b, c, a])
+    organiser_client.post(f"/organise/events/{event.slug}/workshops/allocate/", {"objective": "fair", "mode": "full"})
+    organiser_client.post(f"/organise/events/{event.slug}/workshops/publish/")
+    before = set(Placement.objects.values_list("registration_id", "session_id"))
+    late = register(event, 99)
+    services.choices_save(late, [a, b])
+    response = organiser_client.post(f"/organise/events/{event.slug}/workshops/allocate/",
+                                     {"objective": "fair", "mode": "fill"})
+    assert response.status_code == 302
+    after = set(Placement.objects.values_list("registration_id", "session_id"))
+    assert before <= after
+    assert late.placements.count() == 2
+
+
+def test_full_rerun_after_publishing_shows_who_would_move_before_saving(organiser_client, event, programme):
+    a, b, c = programme["workshops"]
+    people = [register(event, n) for n in range(3)]
+    for person in people:
+        services.choices_save(person, [b, c, a])
+    organiser_client.post(f"/organise/events/{event.slug}/workshops/allocate/", {"objective": "fair", "mode": "full"})
+    organiser_client.post(f"/organise/events/{event.slug}/workshops/publish/")
+    for person in people:  # everyone changes their mind
+        services.choices_save(person, [a, c, b])
+    before = set(Placement.objects.values_list("registration_id", "session_id"))
+    response = organiser_client.post(f"/organise/events/{event.slug}/workshops/allocate/",
+                                     {"objective": "fair", "mode": "full"})
+    assert response.status_code == 200 and "Check who would move" in response.content.decode()
+    assert set(Placement.objects.values_list("registration_id", "session_id")) == before
+    response = organiser_client.post(f"/organise/events/{event.slug}/workshops/allocate/",
+                                     {"objective": "fair", "mode": "full", "confirm": "yes"})
+    assert response.status_code == 302
+    assert set(Placement.objects.values_list("registration_id", "session_id")) != before
+
+
+def test_published_agenda_and_explanation_on_the_attendees_page(client, organiser_client, event, programme):
+    a, b, c = programme["workshops"]
+    people = [register(event, n) for n in range(5)]
+    for person in people:
+        services.choices_save(person, [a, b, c])
+    organiser_client.post(f"/organise/events/{event.slug}/workshops/allocate/", {"objective": "fair", "mode": "full"})
+    organiser_client.post(f"/organise/events/{event.slug}/workshops/publish/")
+    missed = next(p for p in people if not p.placements.filter(session__workshop=a).exists())
+    page = client.get(open_link(client, missed)).content.decode()
+    assert "Why did I get these workshops?" in page
+    assert "A (first choice) was full with people who ranked it first or higher" in page
+
+
+def test_demand_against_places_has_a_chart_and_a_table(organiser_client, event, programme):
+    a, b, c = programme["workshops"]
+    services.choices_save(register(event, 1), [a, b])
+    page = organiser_client.get(f"/organise/events/{event.slug}/workshops/").content.decode()
+    assert "<svg" in page and 'role="img"' in page
+    assert "Choices and places for each workshop" in page
+
+
+def test_session_needs_places(organiser_client, event, programme):
+    a, b, c = programme["workshops"]
+    s1, _ = programme["slots"]
+    response = organiser_client.post(f"/organise/events/{event.slug}/workshops/sessions/add/",
+                                     {"workshop": str(c.pk), "slot": str(s1.pk), "capacity": "0"})
+    assert response.status_code == 400
+    assert "A session needs at least 1 place" in response.content.decode()
+
+
+def test_workshop_pages_are_for_this_events_organisers_only(client, event, programme):
+    assert client.get(f"/organise/events/{event.slug}/workshops/").status_code == 302
