@@ -8,7 +8,7 @@ NHSUK_FRONTEND_VERSION := 10.6.1
 PORT ?= 8000
 export PORT
 
-.PHONY: install run test test-sqlite test-postgres browser-deps bench lint clean
+.PHONY: install system-deps run test test-sqlite test-postgres browser-deps bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,14 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 assets/.nhsuk-frontend-$(NHSUK_FRONTEND_VERSION): scripts/fetch-assets.sh
 	NHSUK_FRONTEND_VERSION=$(NHSUK_FRONTEND_VERSION) scripts/fetch-assets.sh assets
 
-install: $(VENV)/.installed assets/.nhsuk-frontend-$(NHSUK_FRONTEND_VERSION)
+# WeasyPrint (PDF room lists, badges, letters) needs Pango from the system.
+system-deps: $(VENV)/.installed
+	@$(BIN)/python -c "import weasyprint" 2>/dev/null || { \
+	  echo "Installing Pango for WeasyPrint..."; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 >/dev/null; }
+
+install: $(VENV)/.installed system-deps assets/.nhsuk-frontend-$(NHSUK_FRONTEND_VERSION)
 
 run: install
 	$(PLEDGECARD) migrate --no-input -v0

@@ -187,3 +187,23 @@ def test_session_needs_places(organiser_client, event, programme):
 
 def test_workshop_pages_are_for_this_events_organisers_only(client, event, programme):
     assert client.get(f"/organise/events/{event.slug}/workshops/").status_code == 302
+
+
+def test_room_lists_print_as_a_tagged_pdf_with_a_page_per_session(organiser_client, event, programme):
+    import io
+
+    from pypdf import PdfReader
+
+    a, b, c = programme["workshops"]
+    people = [register(event, n) for n in range(4)]
+    for person in people:
+        services.choices_save(person, [a, b, c])
+    organiser_client.post(f"/organise/events/{event.slug}/workshops/allocate/", {"objective": "fair", "mode": "full"})
+    response = organiser_client.get(f"/organise/events/{event.slug}/workshops/placements.pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.content))
+    text = [page.extract_text() for page in reader.pages]
+    sessions = Session.objects.filter(workshop__event=event).count()
+    assert len([t for t in text if "places" in t]) == sessions
+    assert "Person 0" in "".join(text)
+    assert "/StructTreeRoot" in reader.trailer["/Root"]  # tagged: screen readers can follow it

@@ -214,5 +214,7 @@ LOGGING = {
         # One line a second when idle is noise.
         "django_tasks_db": {"level": "WARNING"},
         "mail.log": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
