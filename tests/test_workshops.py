@@ -207,3 +207,34 @@ def test_room_lists_print_as_a_tagged_pdf_with_a_page_per_session(organiser_clie
     assert len([t for t in text if "places" in t]) == sessions
     assert "Person 0" in "".join(text)
     assert "/StructTreeRoot" in reader.trailer["/Root"]  # tagged: screen readers can follow it
+
+
+def test_organiser_types_in_choices_sent_another_way(organiser_client, event, programme, organiser):
+    a, b, c = programme["workshops"]
+    person = register(event, 1)
+    response = organiser_client.post(f"/organise/events/{event.slug}/workshops/choices/",
+                                     {"registration": str(person.pk), "choice_1": str(b.pk), "choice_2": str(a.pk)})
+    assert response.status_code == 302
+    assert list(person.preferences.values_list("workshop__title", flat=True)) == ["B", "A"]
+    assert person.choice_record.entered_by == organiser
+
+
+def test_choices_import_is_all_or_nothing_with_line_numbers(event, programme, tmp_path):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    register(event, 1), register(event, 2)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("email,choice_1,choice_2\np1@example.org,A,B\np2@example.org,Knitting,\nnobody@example.org,A,\n")
+    with pytest.raises(CommandError) as raised:
+        call_command("workshops", "import-choices", event.slug, str(bad), stdout=io.StringIO())
+    assert "line 3: ‘Knitting’ is not one of this event's workshops" in str(raised.value)
+    assert "line 4: nobody registered with nobody@example.org" in str(raised.value)
+    assert not Preference.objects.exists()
+    good = tmp_path / "good.csv"
+    good.write_text("\ufeffEmail,Choice_1,Choice_2\nP1@example.org,c,a\np2@example.org,,\n")
+    out = io.StringIO()
+    call_command("workshops", "import-choices", event.slug, str(good), stdout=out)
+    assert "Saved the choices of 2 people" in out.getvalue()
+    assert list(Preference.objects.filter(registration__email="p1@example.org").values_list("workshop__title", flat=True)) == ["C", "A"]

@@ -45,6 +45,7 @@ organise_patterns = (
         path("events/<slug:slug>/workshops/slots/add/", workshops.slot_add, name="slot_add"),
         path("events/<slug:slug>/workshops/sessions/add/", workshops.session_add, name="session_add"),
         path("events/<slug:slug>/workshops/choosing/", workshops.choosing_toggle, name="choosing_toggle"),
+        path("events/<slug:slug>/workshops/choices/", workshops.choices_enter, name="choices_enter"),
         path("events/<slug:slug>/workshops/allocate/", workshops.allocate, name="allocate"),
         path("events/<slug:slug>/workshops/placements/", workshops.placements, name="placements"),
         path("events/<slug:slug>/workshops/placements.csv", workshops.placements_csv, name="placements_csv"),

@@ -94,3 +94,17 @@ class RankingForm(NHSForm):
             self.add_error("no_preference", "Either choose workshops or tick ‘I do not mind’, not both")
         data["ordered"] = chosen
         return data
+
+
+class ChoiceEntryForm(RankingForm):
+    """An organiser types in someone's choices (sent on paper or by email)."""
+
+    def __init__(self, *args, event, **kwargs):
+        super().__init__(*args, workshops=event.workshops.order_by("title"), **kwargs)
+        self.fields["registration"] = forms.ModelChoiceField(
+            label="Whose choices", queryset=event.registrations.order_by("name"), empty_label="Choose a person",
+            error_messages={"required": "Choose whose choices these are", "invalid_choice": "Choose a person from the list"},
+        )
+        self.fields["registration"].label_from_instance = lambda r: f"{r.name} ({r.organisation})"
+        self.order_fields(["registration"] + [f"choice_{n}" for n in range(1, len(self.workshops) + 1)] + ["no_preference"])
+        self.fields["no_preference"].label = "They do not mind: place them anywhere"

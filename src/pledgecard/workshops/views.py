@@ -14,7 +14,7 @@ from pledgecard.core import access, selectors
 from pledgecard.core.csv import escape_formula
 from pledgecard.events.models import Registration
 from pledgecard.workshops import services
-from pledgecard.workshops.forms import AllocateForm, RankingForm, SessionForm, SlotForm, WorkshopForm
+from pledgecard.workshops.forms import AllocateForm, ChoiceEntryForm, RankingForm, SessionForm, SlotForm, WorkshopForm
 from pledgecard.workshops.models import Placement, Session, Slot, Workshop
 from pledgecard.workshops.svg import demand_chart
 
@@ -84,6 +84,22 @@ def session_add(request, slug):
     )
     messages.success(request, f"{'Added' if created else 'Updated'} the session of {data['workshop'].title}.")
     return redirect("organise:programme", slug=slug)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def choices_enter(request, slug):
+    """Type in the choices of someone who sent them another way; the form comes back for the next person."""
+    event = selectors.access_event(request.user, slug)
+    form = ChoiceEntryForm(request.POST if request.method == "POST" else None, event=event)
+    if request.method == "POST" and form.is_valid():
+        registration = form.cleaned_data["registration"]
+        services.choices_save(registration, form.cleaned_data["ordered"],
+                              no_preference=form.cleaned_data["no_preference"], entered_by=request.user)
+        messages.success(request, f"Saved the choices of {registration.name}.")
+        return redirect("organise:choices_enter", slug=slug)
+    context = {"event": event, "form": form, "page_title": "Type in workshop choices"}
+    return render(request, "workshops/choices_enter.jinja", context, status=400 if form.errors else 200)
 
 
 @login_required
