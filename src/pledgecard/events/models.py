@@ -2,6 +2,7 @@ import datetime as dt
 import uuid
 import zoneinfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -26,6 +27,15 @@ class Event(models.Model):
     reminder_date = models.DateField()
     reminder_time = models.TimeField(default=dates.DEFAULT_SEND_TIME)
     postcards_open = models.BooleanField(default=True)
+    # Registration: places (blank = no limit), open or closed, and when the day starts and ends.
+    capacity = models.PositiveIntegerField(null=True, blank=True)
+    registration_open = models.BooleanField(default=True)
+    starts_at = models.TimeField(default=dt.time(9, 30))
+    ends_at = models.TimeField(default=dt.time(16, 30))
+    # A waiting-list offer is held for this long before it moves to the next person.
+    offer_hours = models.PositiveSmallIntegerField(default=48)
+    # Access needs and dietary requirements are deleted this many days after the event (special-category data).
+    special_data_retention_days = models.PositiveSmallIntegerField(default=30)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -69,17 +79,40 @@ class Registration(PrivateLink):
 
     LINK_PURPOSE = "registration"
 
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", "Confirmed"
+        WAITING = "waiting", "On the waiting list"
+        OFFERED = "offered", "Offered a place"
+        CANCELLED = "cancelled", "Cancelled"
+
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="registrations")
     name = models.CharField(max_length=120)
     email = models.EmailField()
     organisation = models.CharField(max_length=200)
     sector = models.ForeignKey(Sector, on_delete=models.PROTECT)
+    role = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CONFIRMED)
+    # People who must come together (a carer and the person they support) share a group and move together.
+    group = models.CharField(max_length=60, blank=True)
+    # Special-category data: asked with its own consent, shown only to organisers, deleted after the event.
+    access_needs = models.TextField(blank=True, max_length=1000)
+    dietary = models.TextField(blank=True, max_length=500)
+    special_consent_at = models.DateTimeField(null=True, blank=True)
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    checked_in_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Where the person came from: an Eventbrite attendee number, so re-importing updates instead of duplicating.
+    source = models.CharField(max_length=20, default="web")
+    external_ref = models.CharField(max_length=80, blank=True)
+    sequence = models.PositiveIntegerField(default=0)  # calendar updates carry a higher SEQUENCE
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["event", "email"], name="one_registration_per_email")]
+        indexes = [models.Index(fields=["event", "status"]), models.Index(fields=["event", "name"])]
 
     def __str__(self):
         return self.name
