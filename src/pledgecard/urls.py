@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from pledgecard.core import views as core
-from pledgecard.events import views as events
+from pledgecard.events import urls_imports, urls_printing, views as events
 from pledgecard.pledges import organise, views as pledges
 from pledgecard.workshops import views as workshops
 
@@ -53,6 +53,8 @@ organise_patterns = (
         path("events/<slug:slug>/workshops/placements/<int:pk>/lock/", workshops.placement_lock,
              name="placement_lock"),
         path("events/<slug:slug>/workshops/publish/", workshops.publish, name="publish"),
+        *urls_imports.organise_patterns,
+        *urls_printing.organise_patterns,
     ],
     "organise",
 )
