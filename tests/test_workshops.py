@@ -163,7 +163,8 @@ def test_published_agenda_and_explanation_on_the_attendees_page(client, organise
     organiser_client.post(f"/organise/events/{event.slug}/workshops/allocate/", {"objective": "fair", "mode": "full"})
     organiser_client.post(f"/organise/events/{event.slug}/workshops/publish/")
     missed = next(p for p in people if not p.placements.filter(session__workshop=a).exists())
-    page = client.get(open_link(client, missed)).content.decode()
+    attendee = client.__class__()  # organiser_client is `client` signed in: the attendee has their own browser
+    page = attendee.get(open_link(attendee, missed)).content.decode()
     assert "Why did I get these workshops?" in page
     assert "A (first choice) was full with people who ranked it first or higher" in page
 

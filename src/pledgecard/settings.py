@@ -184,6 +184,13 @@ DELIVERY_GIVE_UP_AFTER_HOURS = float(os.environ.get("DELIVERY_GIVE_UP_AFTER_HOUR
 # NHS deployments may load the Frutiger font from the NHS asset host (e.g. https://assets.nhs.uk).
 PLEDGECARD_FONT_HOST = os.environ.get("PLEDGECARD_FONT_HOST", "")
 
+# Housekeeping the worker runs every PLEDGECARD_PERIODIC_SECONDS: each returns how many rows it changed.
+PLEDGECARD_PERIODIC_JOBS = [
+    "pledgecard.events.registrations.offers_expire",
+    "pledgecard.events.registrations.special_data_purge",
+]
+PLEDGECARD_PERIODIC_SECONDS = float(os.environ.get("PLEDGECARD_PERIODIC_SECONDS", "60"))
+
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 SESSION_COOKIE_HTTPONLY = True

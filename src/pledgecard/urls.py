@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from pledgecard.core import views as core
-from pledgecard.events import urls_imports, urls_printing, views as events
+from pledgecard.events import attendee_views, public_views, urls_imports, urls_printing, views as events
 from pledgecard.pledges import organise, views as pledges
 from pledgecard.workshops import views as workshops
 
@@ -21,8 +21,12 @@ pledge_patterns = (
 
 workshop_patterns = (
     [
-        path("r/<str:token>/", workshops.registration_link, name="link"),
-        path("registrations/<uuid:public_id>/", workshops.registration_detail, name="registration"),
+        path("events/<slug:slug>/", public_views.event_page, name="event"),
+        path("r/<str:token>/", public_views.registration_link, name="link"),
+        path("registrations/<uuid:public_id>/", public_views.registration_detail, name="registration"),
+        path("registrations/<uuid:public_id>/change/", public_views.registration_edit, name="edit"),
+        path("registrations/<uuid:public_id>/cancel/", public_views.registration_cancel, name="cancel"),
+        path("registrations/<uuid:public_id>/take-place/", public_views.offer_accept, name="offer_accept"),
         path("registrations/<uuid:public_id>/workshops/", workshops.choose, name="choose"),
     ],
     "workshops",
@@ -53,6 +57,15 @@ organise_patterns = (
         path("events/<slug:slug>/workshops/placements/<int:pk>/lock/", workshops.placement_lock,
              name="placement_lock"),
         path("events/<slug:slug>/workshops/publish/", workshops.publish, name="publish"),
+        path("events/<slug:slug>/attendees/", attendee_views.attendees, name="attendees"),
+        path("events/<slug:slug>/attendees/<slug:table>.csv", attendee_views.attendees_csv, name="attendees_csv"),
+        path("events/<slug:slug>/registration-settings/", attendee_views.registration_settings,
+             name="registration_settings"),
+        path("events/<slug:slug>/check-in/", attendee_views.check_in, name="check_in"),
+        path("events/<slug:slug>/check-in/count/", attendee_views.check_in_count, name="check_in_count"),
+        path("events/<slug:slug>/check-in/walk-in/", attendee_views.walk_in, name="walk_in"),
+        path("events/<slug:slug>/check-in/<uuid:public_id>/", attendee_views.check_in_person, name="check_in_person"),
+        path("events/<slug:slug>/check-in/<uuid:public_id>/undo/", attendee_views.check_in_undo, name="check_in_undo"),
         *urls_imports.organise_patterns,
         *urls_printing.organise_patterns,
     ],

@@ -18,6 +18,7 @@ class RenderedEmail:
     text: str
     html: str
     headers: dict = field(default_factory=dict)
+    attachments: tuple = ()  # (filename, content, mimetype), e.g. a calendar file
 
 
 class TemporaryFailure(Exception):
@@ -48,7 +49,15 @@ class EmailChannel:
 
     def send(self, message_id: str, email: RenderedEmail) -> str:
         if self.connection is None:
-            self.open()
+            try:
+                self.open()
+            except OSError as exc:  # smtplib's errors are OSErrors too
+                # Server down, busy ("421" instead of a greeting), or refusing our login: nothing is wrong
+                # with this message, so try it later rather than fail it.
+                self.close()
+                if isinstance(exc, smtplib.SMTPResponseException):
+                    raise TemporaryFailure(str(_classify(exc.smtp_code, exc.smtp_error))) from exc
+                raise TemporaryFailure(f"Could not connect to the mail server: {exc}") from exc
         mail = EmailMultiAlternatives(
             subject=email.subject,
             body=email.text,
@@ -57,6 +66,8 @@ class EmailChannel:
             connection=self.connection,
         )
         mail.attach_alternative(email.html, "text/html")
+        for filename, content, mimetype in email.attachments:
+            mail.attach(filename, content, mimetype)
         try:
             mail.send()
         except smtplib.SMTPRecipientsRefused as exc:

@@ -15,6 +15,11 @@ class Message(models.Model):
     class Kind(models.TextChoices):
         POSTCARD_CONFIRMATION = "postcard_confirmation", "Postcard confirmation"
         POSTCARD_REMINDER = "postcard_reminder", "Postcard reminder"
+        REGISTRATION_CONFIRMATION = "registration_confirmation", "Registration confirmation"
+        REGISTRATION_CANCELLED = "registration_cancelled", "Registration cancelled"
+        WAITING_LIST = "waiting_list", "On the waiting list"
+        PLACE_OFFERED = "place_offered", "Place offered from the waiting list"
+        AGENDA = "agenda", "Workshop agenda"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
@@ -32,7 +37,11 @@ class Message(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=30, choices=Kind.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
-    postcard = models.ForeignKey("pledges.Postcard", on_delete=models.CASCADE, related_name="messages")
+    # What the message is about: one of these is set. Deleting the person deletes what was owed to them.
+    postcard = models.ForeignKey("pledges.Postcard", null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="messages")
+    registration = models.ForeignKey("events.Registration", null=True, blank=True, on_delete=models.CASCADE,
+                                     related_name="messages")
     to_address = models.CharField(max_length=254)
     due_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)

@@ -11,6 +11,10 @@ from pledgecard.delivery.channels import RenderedEmail
 _writers: dict[str, Callable] = {}
 
 
+class NotWanted(Exception):
+    """A writer raises this when the message must no longer go (its recipient withdrew consent)."""
+
+
 def writes(kind: str):
     def register(function: Callable) -> Callable:
         _writers[kind] = function

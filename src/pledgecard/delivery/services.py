@@ -30,9 +30,10 @@ logger = logging.getLogger(__name__)
 Status = Message.Status
 
 
-def message_schedule(*, kind: str, postcard, to_address: str, due_at: dt.datetime) -> Message:
+def message_schedule(*, kind: str, to_address: str, due_at: dt.datetime, postcard=None, registration=None) -> Message:
     """Write a message to be sent at `due_at`. Call inside the transaction that saves what it is about."""
-    message = Message.objects.create(kind=kind, postcard=postcard, to_address=to_address, due_at=due_at)
+    message = Message.objects.create(kind=kind, postcard=postcard, registration=registration, to_address=to_address,
+                                     due_at=due_at)
     if due_at <= timezone.now():
         # A nudge for messages due now (a confirmation): the worker runs the task at once instead of waiting
         # for its next sweep. The row, not the task, is the record: if the task is lost, the sweep sends it.
@@ -74,7 +75,8 @@ def messages_claim(*, limit: int, now: dt.datetime | None = None, ids=None) -> l
             updated_at=now,
         )
         Message.objects.filter(lease_token=lease_token, first_attempt_at__isnull=True).update(first_attempt_at=now)
-    return list(Message.objects.filter(lease_token=lease_token).select_related("postcard").order_by("due_at"))
+    return list(Message.objects.filter(lease_token=lease_token).select_related("postcard", "registration")
+                .order_by("due_at"))
 
 
 def _record(message: Message, **changes) -> bool:
@@ -107,7 +109,9 @@ def retry_delay(attempts: int) -> float:
 
 def record_temporary_failure(message: Message, reason: str) -> bool:
     now = timezone.now()
-    give_up_at = message.due_at + dt.timedelta(hours=settings.DELIVERY_GIVE_UP_AFTER_HOURS)
+    # Counted from the first attempt: due_at moves forward with every retry, so it cannot be the start.
+    started = message.first_attempt_at or message.due_at
+    give_up_at = started + dt.timedelta(hours=settings.DELIVERY_GIVE_UP_AFTER_HOURS)
     if now >= give_up_at:
         hours = settings.DELIVERY_GIVE_UP_AFTER_HOURS
         return _record(message, status=Status.FAILED, last_error=f"Gave up after {hours:g} hours: {reason}")
@@ -142,6 +146,10 @@ def deliver(messages: list[Message], channel=None) -> DeliveryReport:
             except PermanentFailure as exc:
                 record_permanent_failure(message, str(exc))
                 report.outcomes["failed"] += 1
+            except rendering.NotWanted as exc:
+                # Cancelled since it was claimed (consent withdrawn while a worker held it): never send it.
+                _record(message, status=Status.CANCELLED, last_error=str(exc))
+                report.outcomes["cancelled"] += 1
             else:
                 recorded = record_sent(message, reference)
                 report.outcomes["sent" if recorded else "sent_late"] += 1

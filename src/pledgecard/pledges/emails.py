@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from pledgecard.delivery.channels import RenderedEmail
 from pledgecard.delivery.models import Message
-from pledgecard.delivery.rendering import writes
+from pledgecard.delivery.rendering import NotWanted, writes
 
 
 def _links(postcard) -> dict:
@@ -43,4 +43,9 @@ def confirmation(message) -> RenderedEmail:
 
 @writes(Message.Kind.POSTCARD_REMINDER)
 def reminder(message) -> RenderedEmail:
+    # Withdrawal cancels pending reminders, but not one a worker holds: that one could come back for a retry
+    # (or to another worker after a crash). Checked here, at send time, from the row as it is now.
+    message.postcard.refresh_from_db(fields=["wants_reminder"])
+    if not message.postcard.wants_reminder:
+        raise NotWanted("The writer asked not to get it back.")
     return _email(message, "reminder", "Your postcard is back: how did it go?")

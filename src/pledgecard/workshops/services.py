@@ -27,6 +27,12 @@ def programme_for(event: Event) -> Programme:
     return programme
 
 
+def programme_peek(event: Event) -> Programme:
+    """The event's programme, unsaved if it has none yet: for attendees' pages, which a GET must not change
+    (mail scanners follow private links)."""
+    return Programme.objects.filter(event=event).first() or Programme(event=event)
+
+
 def max_choices(event: Event) -> int:
     """k: how many workshops anyone may rank (all of them)."""
     return event.workshops.count()
@@ -133,6 +139,8 @@ def allocation_save(event: Event, proposal: Proposal, *, user=None) -> Allocatio
     result = proposal.result
     locked = {(int(a), int(s)) for a, s in Placement.objects.filter(registration__event=event, locked=True)
               .values_list("registration_id", "session_id")}
+    before = {(r, s) for r, s in Placement.objects.filter(registration__event=event)
+              .values_list("registration_id", "session_id")}
     with transaction.atomic():
         Placement.objects.filter(registration__event=event).delete()
         Placement.objects.bulk_create(
@@ -151,6 +159,10 @@ def allocation_save(event: Event, proposal: Proposal, *, user=None) -> Allocatio
             moved=len(proposal.moves), created_by=user,
             summary={"shares": shares, "worst_rank": worst, "unranked": sum(1 for p in pool if p.rank is None)},
         )
+        if programme_for(event).published_at:
+            # Already published: whoever is new or moved hears about it.
+            after = {(int(p.attendee), int(p.session)) for p in result.placements}
+            _send_agendas({r for r, _ in after - before})
     return run
 
 
@@ -158,11 +170,28 @@ def placement_lock(placement: Placement, locked: bool) -> None:
     Placement.objects.filter(pk=placement.pk).update(locked=locked)
 
 
-def placements_publish(event: Event) -> None:
-    programme = programme_for(event)
-    programme.published_at = timezone.now()
-    programme.choosing_open = False
-    programme.save(update_fields=["published_at", "choosing_open"])
+def _send_agendas(registration_ids) -> int:
+    """Email each person their workshops, with a calendar file per session (written when sent)."""
+    from pledgecard.delivery import services as delivery
+    from pledgecard.delivery.models import Message
+
+    people = Registration.objects.filter(pk__in=list(registration_ids), status=Registration.Status.CONFIRMED)
+    now = timezone.now()
+    for registration in people:
+        delivery.message_schedule(kind=Message.Kind.AGENDA, registration=registration, to_address=registration.email,
+                                  due_at=now)
+    return len(people)
+
+
+def placements_publish(event: Event) -> int:
+    """Show everyone their workshops and email them. Returns how many emails were scheduled."""
+    with transaction.atomic():
+        programme = programme_for(event)
+        programme.published_at = timezone.now()
+        programme.choosing_open = False
+        programme.save(update_fields=["published_at", "choosing_open"])
+        placed = Placement.objects.filter(registration__event=event).values_list("registration_id", flat=True)
+        return _send_agendas(set(placed))
 
 
 def agenda_for(registration: Registration) -> list[Placement]:

@@ -163,8 +163,9 @@ def placement_lock(request, slug, pk):
 @require_POST
 def publish(request, slug):
     event = selectors.access_event(request.user, slug)
-    services.placements_publish(event)
-    messages.success(request, "Placements are published: attendees see their workshops on their own page.")
+    sent = services.placements_publish(event)
+    messages.success(request, f"Placements are published: attendees see their workshops on their own page, and "
+                              f"{sent} are being emailed their agenda with a calendar file.")
     return redirect("organise:placements", slug=slug)
 
 
@@ -206,48 +207,16 @@ def placements_pdf(request, slug):
 # Attendees
 
 
-def registration_link(request, token):
-    """A registration's private link: remembered for this browser, then a token-free address."""
-    from pledgecard.core import ratelimit
-
-    if ratelimit.is_blocked("registration-link", request):
-        return render(request, "pledges/link_blocked.jinja", {}, status=429)
-    registration = Registration.for_token(token, Registration.objects.select_related("event"))
-    if registration is None:
-        ratelimit.record_failure("registration-link", request)
-        return render(request, "pledges/link_invalid.jinja", {}, status=404)
-    access.remember(request, "registration", registration.public_id)
-    return redirect("workshops:registration", public_id=registration.public_id)
-
-
 def _registration(request, public_id) -> Registration:
     access.check(request, "registration", public_id)
     return get_object_or_404(Registration.objects.select_related("event__alliance"), public_id=public_id)
-
-
-def registration_detail(request, public_id):
-    registration = _registration(request, public_id)
-    event = registration.event
-    programme = services.programme_for(event)
-    published = programme.published_at is not None
-    context = {
-        "registration": registration,
-        "event": event,
-        "programme": programme,
-        "agenda": event.agenda.all(),
-        "placements": services.agenda_for(registration) if published else [],
-        "explanation": services.explanation_for(registration) if published else [],
-        "choices": registration.preferences.select_related("workshop"),
-        "page_title": "Your place",
-    }
-    return render(request, "workshops/registration.jinja", context)
 
 
 @require_http_methods(["GET", "POST"])
 def choose(request, public_id):
     registration = _registration(request, public_id)
     event = registration.event
-    programme = services.programme_for(event)
+    programme = services.programme_peek(event)
     if not programme.choosing_open:
         return render(request, "workshops/choosing_closed.jinja", {"event": event, "registration": registration},
                       status=403 if request.method == "POST" else 200)

@@ -3,8 +3,10 @@ import os
 import signal
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
+from django.utils.module_loading import import_string
 from django_tasks_db.management.commands.db_worker import Worker as TaskWorker
 
 from pledgecard.delivery import services
@@ -26,8 +28,12 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
         self.stdout.write(f"Pledgecard worker started (interval {interval:g}s). Ctrl+C to stop.")
+        next_periodic = 0.0
         while self.running:
             close_old_connections()
+            if time.monotonic() >= next_periodic:
+                self.run_periodic_jobs()
+                next_periodic = time.monotonic() + settings.PLEDGECARD_PERIODIC_SECONDS
             self.run_queued_tasks()
             report = services.deliver_due(limit=batch_size)
             if report.handled:
@@ -39,6 +45,17 @@ class Command(BaseCommand):
 
     def stop(self, signum, frame):
         self.running = False
+
+    def run_periodic_jobs(self):
+        """Housekeeping other apps ask for (expired waiting-list offers, retention): settings list them."""
+        for path in settings.PLEDGECARD_PERIODIC_JOBS:
+            try:
+                done = import_string(path)()
+            except Exception:  # one failing job must not stop delivery; it is logged with its traceback
+                logger.exception("Periodic job %s failed", path)
+            else:
+                if done:
+                    logger.info("%s: %s", path, done)
 
     def run_queued_tasks(self):
         """Run whatever tasks are queued now (django-tasks-db), then return to sweeping."""
