@@ -106,8 +106,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
     }
-    # Tests use a file, not memory, so that worker subprocesses see the same database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-pledgecard.sqlite3")}
+    # Tests use a file, not memory, so that worker subprocesses see the same database; one per test run, so
+    # that two runs on one machine never share (or delete) each other's.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-pledgecard-{os.getpid()}.sqlite3")}
+else:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {

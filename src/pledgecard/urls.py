@@ -4,6 +4,7 @@ from django.urls import include, path
 from pledgecard.core import views as core
 from pledgecard.events import attendee_views, public_views, urls_imports, urls_printing, views as events
 from pledgecard.pledges import organise, views as pledges
+from pledgecard.networking import views as networking
 from pledgecard.workshops import views as workshops
 
 pledge_patterns = (
@@ -28,6 +29,10 @@ workshop_patterns = (
         path("registrations/<uuid:public_id>/cancel/", public_views.registration_cancel, name="cancel"),
         path("registrations/<uuid:public_id>/take-place/", public_views.offer_accept, name="offer_accept"),
         path("registrations/<uuid:public_id>/workshops/", workshops.choose, name="choose"),
+        path("registrations/<uuid:public_id>/meet/", networking.meet, name="meet"),
+        path("registrations/<uuid:public_id>/meet/confirm/", networking.meet_confirm, name="meet_confirm"),
+        path("registrations/<uuid:public_id>/meet/sharing/", networking.meet_sharing, name="meet_sharing"),
+        path("registrations/<uuid:public_id>/meet/<int:member_id>.vcf", networking.meet_vcf, name="meet_vcf"),
     ],
     "workshops",
 )
@@ -66,6 +71,12 @@ organise_patterns = (
         path("events/<slug:slug>/check-in/walk-in/", attendee_views.walk_in, name="walk_in"),
         path("events/<slug:slug>/check-in/<uuid:public_id>/", attendee_views.check_in_person, name="check_in_person"),
         path("events/<slug:slug>/check-in/<uuid:public_id>/undo/", attendee_views.check_in_undo, name="check_in_undo"),
+        path("events/<slug:slug>/meet/", networking.rounds, name="rounds"),
+        path("events/<slug:slug>/meet/start/", networking.round_start, name="round_start"),
+        path("events/<slug:slug>/meet/rounds/<int:number>/", networking.round_detail, name="round"),
+        path("events/<slug:slug>/meet/live/", networking.live, name="live"),
+        path("events/<slug:slug>/meet/live.json", networking.live_json, name="live_json"),
+        path("alliances/<slug:alliance>/network/", networking.network, name="network"),
         *urls_imports.organise_patterns,
         *urls_printing.organise_patterns,
     ],

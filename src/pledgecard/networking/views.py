@@ -1,0 +1,154 @@
+"""Meet someone new: rounds for facilitators, the room's live view, and each attendee's group and codes."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from pledgecard.core import access, selectors
+from pledgecard.core.models import Role
+from pledgecard.events.models import Registration
+from pledgecard.networking import services
+from pledgecard.networking.forms import CodeForm, RoundForm, SharingForm
+
+DAY_ROLES = (Role.ORGANISER, Role.FACILITATOR)
+
+
+def _rounds_page(request, event, form=None, status=200):
+    context = {"event": event, "rounds": event.rounds.select_related("started_by"), "form": form or RoundForm(),
+               "latest": event.rounds.first(), "live": services.live(event), "page_title": f"Meet someone new – {event.title}"}
+    return render(request, "networking/rounds.jinja", context, status=status)
+
+
+@login_required
+def rounds(request, slug):
+    return _rounds_page(request, selectors.access_event(request.user, slug, roles=DAY_ROLES))
+
+
+@login_required
+@require_POST
+def round_start(request, slug):
+    event = selectors.access_event(request.user, slug, roles=DAY_ROLES)
+    form = RoundForm(request.POST)
+    if not form.is_valid():
+        return _rounds_page(request, event, form, status=400)
+    after = request.POST.get("after_round", "")
+    try:
+        round_ = services.round_start(event, size=form.cleaned_data["size"], among=form.cleaned_data["among"],
+                                      by=request.user, after_round=int(after) if after.isdigit() else 0)
+    except services.RoundAlreadyStarted as exc:
+        messages.info(request, str(exc))
+        return redirect("organise:round", slug=slug, number=exc.round.number)
+    except services.RoundError as exc:
+        form.add_error(None, f"No round was started: {exc}")
+        return _rounds_page(request, event, form, status=400)
+    messages.success(request, f"Round {round_.number} started: {round_.summary['groups']} groups.")
+    return redirect("organise:round", slug=slug, number=round_.number)
+
+
+@login_required
+def round_detail(request, slug, number):
+    event = selectors.access_event(request.user, slug, roles=DAY_ROLES)
+    round_ = get_object_or_404(event.rounds, number=number)
+    groups = round_.groups.prefetch_related("members__registration__sector")
+    return render(request, "networking/round.jinja", {"event": event, "round": round_, "groups": groups,
+                                                      "page_title": f"Round {round_.number}"})
+
+
+@login_required
+def live(request, slug):
+    """For a screen or projector: refreshes itself (meta refresh, no JavaScript needed)."""
+    event = selectors.access_event(request.user, slug, roles=DAY_ROLES)
+    return render(request, "networking/live.jinja", {"event": event, "live": services.live(event),
+                                                     "page_title": "Meet someone new: live"})
+
+
+@login_required
+def network(request, alliance):
+    alliance = selectors.access_alliance(request.user, alliance, roles=(Role.ORGANISER, Role.LEADER))
+    return render(request, "networking/network.jinja", {"alliance": alliance, "network": services.network(alliance),
+                                                        "page_title": "The network"})
+
+
+# Attendees
+
+
+def _registration(request, public_id) -> Registration:
+    access.check(request, "registration", public_id)
+    return get_object_or_404(Registration.objects.select_related("event__alliance", "sector"), public_id=public_id)
+
+
+def _meet_page(request, registration, code_form=None, sharing_form=None, status=200):
+    mine = services.my_group(registration)
+    wishes = services.preference_for(registration)
+    cards = {}
+    if mine:
+        for other in mine.others:
+            data = services.vcard(other)
+            if data:
+                import segno
+
+                cards[other.pk] = segno.make(data, error="l").svg_inline(scale=3, title=f"Contact card of {other.registration.name}")
+    context = {
+        "registration": registration, "event": registration.event, "mine": mine, "cards": cards,
+        "code_form": code_form or CodeForm(),
+        "sharing_form": sharing_form or SharingForm(initial={f: getattr(wishes, f) for f in SharingForm.base_fields}),
+        "page_title": "Meet someone new",
+    }
+    return render(request, "networking/meet.jinja", context, status=status)
+
+
+def meet(request, public_id):
+    return _meet_page(request, _registration(request, public_id))
+
+
+@require_POST
+def meet_confirm(request, public_id):
+    registration = _registration(request, public_id)
+    form = CodeForm(request.POST)
+    if form.is_valid():
+        try:
+            meeting = services.meeting_confirm(registration, form.cleaned_data["code"])
+        except services.CodeError as exc:
+            form.add_error("code", str(exc))
+        else:
+            messages.success(request, f"You met {meeting.met.name}. Thank you!")
+            return redirect("workshops:meet", public_id=registration.public_id)
+    return _meet_page(request, registration, code_form=form, status=400)
+
+
+@require_POST
+def meet_sharing(request, public_id):
+    registration = _registration(request, public_id)
+    form = SharingForm(request.POST)
+    if not form.is_valid():
+        return _meet_page(request, registration, sharing_form=form, status=400)
+    wishes = services.preference_for(registration)
+    for name, value in form.cleaned_data.items():
+        setattr(wishes, name, value)
+    wishes.save()
+    messages.success(request, "Saved.")
+    return redirect("workshops:meet", public_id=registration.public_id)
+
+
+def meet_vcf(request, public_id, member_id):
+    registration = _registration(request, public_id)
+    mine = services.my_group(registration)
+    other = next((m for m in (mine.others if mine else []) if m.pk == member_id), None)
+    data = services.vcard(other) if other else None
+    if data is None:
+        return HttpResponse("This person has not chosen to share contact details.", status=404, content_type="text/plain")
+    response = HttpResponse(data, content_type="text/vcard; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="contact-{member_id}.vcf"'
+    return response
+
+
+@login_required
+def live_json(request, slug):
+    event = selectors.access_event(request.user, slug, roles=DAY_ROLES)
+    data = services.live(event)
+    return JsonResponse({"present": data.present, "met_someone": data.met_someone, "meetings": data.meetings,
+                         "cross_sector_share": data.cross_sector_share})
+
+
