@@ -17,7 +17,7 @@ class NHSForm(forms.Form):
 
     def error_list(self):
         """The error summary's list: each error links to its field."""
-        items = [{"text": str(e), "href": "#main-content"} for e in self.non_field_errors()]
+        items = [{"text": str(e), "href": "#maincontent"} for e in self.non_field_errors()]
         for name, errors in self.errors.items():
             if name != "__all__":
                 items.append({"text": str(errors[0]), "href": f"#{self[name].auto_id or name}"})
@@ -26,6 +26,15 @@ class NHSForm(forms.Form):
 
 def _choices(bound_field):
     return [(str(value), str(label)) for value, label in bound_field.field.choices]
+
+
+def _fieldset(bound_field, overrides):
+    """The legend of radios or checkboxes: `legend` replaces its text; `legend_hidden` keeps it for screen
+    readers only, where a heading just above already asks the question."""
+    legend = {"text": overrides.pop("legend", bound_field.label), "size": "s"}
+    if overrides.pop("legend_hidden", False):
+        legend["classes"] = "nhsuk-u-visually-hidden"
+    return {"legend": legend}
 
 
 def field_params(bound_field, **overrides):
@@ -42,14 +51,14 @@ def field_params(bound_field, **overrides):
     if isinstance(widget, forms.RadioSelect):
         macro = "radios"
         params["idPrefix"] = bound_field.auto_id
-        params["fieldset"] = {"legend": {"text": bound_field.label, "size": "s"}}
+        params["fieldset"] = _fieldset(bound_field, overrides)
         params["value"] = "" if value is None else str(value)
         params["items"] = [{"value": v, "text": t} for v, t in _choices(bound_field) if v != ""]
     elif isinstance(widget, forms.CheckboxInput):
         macro = "checkboxes"
         params["idPrefix"] = bound_field.auto_id
         params["items"] = [{"value": "on", "text": bound_field.label, "checked": bool(value)}]
-        params["fieldset"] = {"legend": {"text": overrides.pop("legend", bound_field.label), "size": "s"}}
+        params["fieldset"] = _fieldset(bound_field, overrides)
     elif isinstance(widget, forms.Select):
         macro = "select"
         params.update(id=bound_field.auto_id, label=label, value="" if value is None else str(value))
