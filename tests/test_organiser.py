@@ -59,7 +59,7 @@ def test_event_form_reports_bad_dates(organiser_client, alliance):
     )
     assert response.status_code == 400
     page = response.content.decode()
-    assert "Enter a valid date" in page
+    assert "Enter a real date, for example 7/11/2023" in page
     assert not Event.objects.filter(title="X").exists()
 
 

@@ -6,13 +6,19 @@ from django.urls import reverse
 
 
 class RequireTwoFactorMiddleware:
-    """Under production settings an organiser must set up an authenticator app before anything else."""
+    """Under production settings an organiser must set up an authenticator app before anything else.
+
+    The admin is covered too: it shows every alliance's postcards.
+    """
+
+    PROTECTED = ("/organise/", "/admin/")
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if settings.PLEDGECARD_REQUIRE_MFA and request.user.is_authenticated and request.path.startswith("/organise/"):
+        protected = request.path.startswith(self.PROTECTED)
+        if settings.PLEDGECARD_REQUIRE_MFA and protected and request.user.is_authenticated:
             from allauth.mfa.models import Authenticator
 
             if not Authenticator.objects.filter(user=request.user, type=Authenticator.Type.TOTP).exists():

@@ -50,7 +50,7 @@ def check_in_count(request, slug):
 def check_in_person(request, slug, public_id):
     """One person's check-in (a scanned QR code lands here). GET shows; the button checks in."""
     event = selectors.access_event(request.user, slug, roles=DAY_ROLES)
-    # Only people of this alliance: another alliance's registrations (and their details) are not this user's to see.
+    # Only people of this alliance: another alliance's registrations are not this user's to see.
     registration = get_object_or_404(Registration.objects.select_related("event", "checked_in_by", "sector"),
                                      public_id=public_id, event__alliance_id=event.alliance_id)
     wrong_event = registration.event_id != event.pk

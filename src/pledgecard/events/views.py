@@ -24,7 +24,7 @@ def home(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def alliance_new(request):
-    form = AllianceForm(request.POST or None)
+    form = AllianceForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         alliance = services.alliance_create(user=request.user, **form.cleaned_data)
         messages.success(request, f"{alliance.name} is set up. Now create its first event.")
@@ -37,7 +37,7 @@ def alliance_new(request):
 @require_http_methods(["GET", "POST"])
 def event_new(request, alliance):
     alliance = selectors.access_alliance(request.user, alliance)
-    form = EventForm(request.POST or None)
+    form = EventForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         event = services.event_create(user=request.user, alliance=alliance, **form.cleaned_data)
         messages.success(request, "Your event is created. Share its postcard page with attendees.")

@@ -29,6 +29,12 @@ class ImportReport:
     def ok(self) -> bool:
         return not self.errors
 
+    def error_list(self, limit: int = 50) -> list[dict]:
+        """The error summary's list: "Line n: problem", each linking to the file input."""
+        return [
+            {"text": (f"Line {line}: " if line else "") + text, "href": "#file"} for line, text in self.errors[:limit]
+        ]
+
 
 def _decode(data: bytes) -> str:
     # Files saved from Excel start with a byte-order mark; older ones may be Windows-1252.
@@ -46,23 +52,36 @@ def read_rows(data: bytes) -> list[tuple[int, dict]]:
     if "\x00" in text:
         raise ImportError_("The file is not a CSV file. Save it from your spreadsheet as ‘CSV UTF-8’.")
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    if not reader.fieldnames:
+    try:
+        header = reader.fieldnames
+    except csv.Error as exc:
+        raise ImportError_("The header row could not be read as CSV. Save the file as ‘CSV UTF-8’.") from exc
+    if not header:
         raise ImportError_("The file is empty. It needs a header row: " + ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS))
     columns = {(name or "").strip().lower(): name for name in reader.fieldnames}
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
         raise ImportError_(f"The header row is missing the column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
     rows = []
-    for row in reader:
-        line = reader.line_num
-        if len(rows) >= MAX_ROWS:
-            raise ImportError_(f"The file has more than {MAX_ROWS:,} rows. Split it into smaller files.")
-        values = {c: (row.get(columns[c]) or "").strip() for c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS if c in columns}
-        if not any(values.values()):
-            continue  # blank lines at the end of a spreadsheet
-        values["reminder"] = values.get("reminder", "").lower()
-        values["share"] = values.get("share", "").lower()
-        rows.append((line, values))
+    try:
+        for row in reader:
+            line = reader.line_num
+            if len(rows) >= MAX_ROWS:
+                raise ImportError_(f"The file has more than {MAX_ROWS:,} rows. Split it into smaller files.")
+            values = {
+                c: (row.get(columns[c]) or "").strip() for c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS if c in columns
+            }
+            if not any(values.values()):
+                continue  # blank lines at the end of a spreadsheet
+            values["reminder"] = values.get("reminder", "").lower()
+            values["share"] = values.get("share", "").lower()
+            rows.append((line, values))
+    except csv.Error as exc:
+        # A cell over the csv module's size limit (a quote left open swallows the rest of the file).
+        raise ImportError_(
+            f"The file could not be read as CSV near line {reader.line_num}: a cell is too long, "
+            "or a quote mark is not closed."
+        ) from exc
     return rows
 
 
