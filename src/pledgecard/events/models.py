@@ -121,3 +121,26 @@ class Registration(PrivateLink):
         if not self.token_hash:
             self.set_new_link()
         super().save(*args, **kwargs)
+
+
+class ImportUpload(models.Model):
+    """An attendee file part-way through an import (upload → match columns → preview → confirm).
+
+    The file stays on the server between the steps, so what is confirmed is exactly what was previewed and
+    nothing from the browser is trusted but the choice of columns. Only its uploader can open it (the random
+    id alone is not enough); it is deleted once imported, when its uploader starts another import for the
+    same event, and after a day in any case (it holds personal data).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    filename = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10)  # "csv" or "xlsx"
+    data = models.BinaryField()
+    eventbrite = models.BooleanField(default=False)
+    # {field: column index or None}, chosen on the matching page; empty until then.
+    columns = models.JSONField(default=dict, blank=True)
+    # What the organiser saw on the preview page; confirming imports only if it is still what would happen.
+    plan_digest = models.CharField(max_length=64, blank=True)
