@@ -29,7 +29,8 @@ def _arrivals(event):
 def check_in(request, slug):
     """Search by name or organisation; one tap checks in. Works without JavaScript."""
     event = selectors.access_event(request.user, slug, roles=DAY_ROLES)
-    request.session["checking_in_event"] = event.slug
+    if request.session.get("checking_in_event") != event.slug:  # a session write only when it changes
+        request.session["checking_in_event"] = event.slug
     query = request.GET.get("q", "")
     context = {"event": event, "query": query, "results": registrations.check_in_search(event, query),
                **_arrivals(event), "page_title": "Check-in"}
