@@ -1,4 +1,5 @@
 import datetime as dt
+import os
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -7,7 +8,18 @@ from pledgecard.core.models import Alliance, Membership, Role, Sector
 from pledgecard.events.models import Event
 from pledgecard.pledges.models import Theme
 
+from .browser import visit  # noqa: F401 - the browser fixture, for every test module
 from .smtp_server import SMTPTestServer
+
+# Tests never talk to the real GOV.UK Notify: anything that forgets to point at the stand-in (tests/notify_standin.py)
+# reaches a closed port on loopback instead, in this process and in the worker processes tests start.
+NO_NOTIFY = "http://127.0.0.1:9"
+os.environ["NOTIFY_BASE_URL"] = NO_NOTIFY
+
+
+@pytest.fixture(autouse=True)
+def _no_real_notify(settings):
+    settings.NOTIFY_BASE_URL = NO_NOTIFY
 
 
 @pytest.fixture

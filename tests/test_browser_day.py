@@ -19,7 +19,7 @@ from pledgecard.workshops import services as workshops
 from pledgecard.workshops.models import Session, Slot, Workshop
 
 from .conftest import make_organiser
-from .test_browser import LAPTOP, PHONE, orm, visit  # noqa: F401 - `visit` is a fixture
+from .browser import LAPTOP, PHONE, orm
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

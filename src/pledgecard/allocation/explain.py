@@ -20,7 +20,6 @@ def explain(problem: Problem, result: Result, attendee_id: str, *, workshop_name
     s_name = (slot_names or {}).get
     attendee = next(a for a in problem.attendees if a.id == attendee_id)
     ranks = {w: r for r, w in enumerate(attendee.choices, start=1)}
-    sessions = {s.id: s for s in problem.sessions}
     occupants = defaultdict(list)
     for p in result.placements:
         occupants[p.session].append(p.attendee)
