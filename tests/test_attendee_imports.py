@@ -15,11 +15,10 @@ from pledgecard.delivery.models import Message
 from pledgecard.events import exports, imports
 from pledgecard.events.models import Event, ImportUpload, Registration
 
-from . import test_browser
 from .conftest import make_organiser
 
 pytestmark = pytest.mark.django_db
-visit = test_browser.visit  # the browser fixture, for the last test
+
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
 
@@ -751,7 +750,7 @@ def test_split_name():
 def test_import_pages_in_a_browser_without_javascript_pass_axe(event, organiser, visit, tmp_path):
     from playwright.sync_api import expect
 
-    from .test_browser import LAPTOP, orm
+    from .browser import LAPTOP, orm
 
     bad = tmp_path / "bad.csv"
     bad.write_bytes(

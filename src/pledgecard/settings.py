@@ -184,6 +184,17 @@ DELIVERY_RETRY_MAX_SECONDS = float(os.environ.get("DELIVERY_RETRY_MAX_SECONDS", 
 # Temporary failures are retried for this long after the message was first due, as GOV.UK Notify does.
 DELIVERY_GIVE_UP_AFTER_HOURS = float(os.environ.get("DELIVERY_GIVE_UP_AFTER_HOURS", "72"))
 
+# GOV.UK Notify (email, text messages, letters), set up per alliance by its organisers. The address is
+# configurable so that tests and benchmarks talk to a local stand-in, never to Notify.
+NOTIFY_BASE_URL = os.environ.get("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+NOTIFY_TIMEOUT = float(os.environ.get("NOTIFY_TIMEOUT", "20"))
+# Notify allows 3,000 requests a minute per key; we keep under it across all workers (delivery/notify.py).
+NOTIFY_RATE_LIMIT_PER_MINUTE = int(os.environ.get("NOTIFY_RATE_LIMIT_PER_MINUTE", "2700"))
+# After a 429 or a refused key, the rest of a batch for that key waits this long before asking again.
+NOTIFY_BACKOFF_SECONDS = float(os.environ.get("NOTIFY_BACKOFF_SECONDS", "30"))
+# How often to ask Notify about a message it has not finished with (callbacks can be lost).
+NOTIFY_POLL_MINUTES = float(os.environ.get("NOTIFY_POLL_MINUTES", "10"))
+
 # NHS deployments may load the Frutiger font from the NHS asset host (e.g. https://assets.nhs.uk).
 PLEDGECARD_FONT_HOST = os.environ.get("PLEDGECARD_FONT_HOST", "")
 
@@ -191,6 +202,8 @@ PLEDGECARD_FONT_HOST = os.environ.get("PLEDGECARD_FONT_HOST", "")
 PLEDGECARD_PERIODIC_JOBS = [
     "pledgecard.events.registrations.offers_expire",
     "pledgecard.events.registrations.special_data_purge",
+    "pledgecard.delivery.notify.statuses_poll",
+    "pledgecard.delivery.fallback.fallbacks_auto",
 ]
 PLEDGECARD_PERIODIC_SECONDS = float(os.environ.get("PLEDGECARD_PERIODIC_SECONDS", "60"))
 

@@ -2,8 +2,9 @@ from django.contrib import admin
 from django.urls import include, path
 
 from pledgecard.core import views as core
+from pledgecard.delivery import urls as delivery_urls
 from pledgecard.events import attendee_views, public_views, urls_imports, urls_printing, views as events
-from pledgecard.pledges import organise, views as pledges
+from pledgecard.pledges import channel_views, organise, views as pledges
 from pledgecard.networking import views as networking
 from pledgecard.workshops import views as workshops
 
@@ -16,6 +17,7 @@ pledge_patterns = (
         path("postcards/<uuid:public_id>/how-did-it-go/", pledges.follow_up, name="follow_up"),
         path("postcards/<uuid:public_id>/refresh/", pledges.refresh, name="refresh"),
         path("postcards/<uuid:public_id>/stop/", pledges.stop_reminder, name="stop"),
+        path("postcards/<uuid:public_id>/how-it-comes-back/", channel_views.channel_change, name="channel"),
     ],
     "pledges",
 )
@@ -79,6 +81,9 @@ organise_patterns = (
         path("alliances/<slug:alliance>/network/", networking.network, name="network"),
         *urls_imports.organise_patterns,
         *urls_printing.organise_patterns,
+        *delivery_urls.organise_patterns,
+        path("events/<slug:slug>/postcards/<uuid:public_id>/letter.pdf", channel_views.letter_pdf,
+             name="postcard_letter"),
     ],
     "organise",
 )
@@ -90,6 +95,7 @@ urlpatterns = [
     path("", include(pledge_patterns)),
     path("", include(workshop_patterns)),
     path("organise/", include(organise_patterns)),
+    *delivery_urls.urlpatterns,
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

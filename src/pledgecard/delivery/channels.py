@@ -19,6 +19,25 @@ class RenderedEmail:
     html: str
     headers: dict = field(default_factory=dict)
     attachments: tuple = ()  # (filename, content, mimetype), e.g. a calendar file
+    # The fields a GOV.UK Notify email template fills in (subject, body, first_name, link, ...).
+    personalisation: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RenderedText:
+    """A text message: sent through a Notify SMS template as ((body)), with its other fields."""
+
+    to: str  # a UK mobile, normalised (447700900123)
+    body: str
+    personalisation: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RenderedLetter:
+    """A precompiled letter: an A4 PDF whose address block Notify reads the address from."""
+
+    address_lines: tuple
+    pdf: bytes
 
 
 class TemporaryFailure(Exception):

@@ -1,5 +1,7 @@
+import hashlib
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -23,6 +25,8 @@ class Message(models.Model):
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
+        SMS = "sms", "Text message"
+        LETTER = "letter", "Printed letter"
 
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", "Scheduled"
@@ -49,6 +53,13 @@ class Message(models.Model):
     lease_token = models.UUIDField(null=True, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     provider_reference = models.CharField(max_length=200, blank=True)
+    # What the provider (GOV.UK Notify) last said about a message it accepted: created, sending, delivered,
+    # temporary-failure, permanent-failure, technical-failure, ... Kept here because Notify forgets after 7 days.
+    provider_status = models.CharField(max_length=30, blank=True)
+    provider_status_at = models.DateTimeField(null=True, blank=True)
+    # A reminder sent on another channel after this one failed for good (see delivery/notify.py).
+    fallback_for = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="fallbacks")
     last_error = models.TextField(blank=True)
     first_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -72,3 +83,63 @@ class Message(models.Model):
     @property
     def message_id_header(self) -> str:
         return f"<{self.id}@pledgecard>"
+
+
+class NotifySettings(models.Model):
+    """How one alliance sends through GOV.UK Notify. Without it, email goes by SMTP and nothing else is offered.
+
+    The API key is a secret: pages show only its last 4 characters and never put it back in a form.
+    """
+
+    class Postage(models.TextChoices):
+        FIRST = "first", "First class"
+        SECOND = "second", "Second class"
+        ECONOMY = "economy", "Economy"
+
+    alliance = models.OneToOneField("core.Alliance", on_delete=models.CASCADE, related_name="notify_settings")
+    api_key = models.CharField(max_length=200)
+    email_template_id = models.CharField(max_length=36, blank=True)
+    sms_template_id = models.CharField(max_length=36, blank=True)
+    offer_sms = models.BooleanField(default=False)
+    offer_letter = models.BooleanField(default=False)
+    postage = models.CharField(max_length=10, choices=Postage.choices, default=Postage.SECOND)
+    # Send on the attendee's other channel, without an organiser, when a reminder fails for good.
+    auto_fallback = models.BooleanField(default=False)
+    # Notify sends this as "Authorization: Bearer ..." with every delivery receipt.
+    callback_token = models.CharField(max_length=100)
+    # The last problem only an organiser can fix (key refused, trial mode), shown on their pages until fixed.
+    problem = models.TextField(blank=True)
+    problem_channel = models.CharField(max_length=10, blank=True)  # the channel it stops; blank: all (the key)
+    problem_at = models.DateTimeField(null=True, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "Notify settings"
+
+    def __str__(self):
+        return f"GOV.UK Notify for {self.alliance} (key ending {self.key_last4})"
+
+    @property
+    def key_last4(self) -> str:
+        return self.api_key[-4:]
+
+    @property
+    def service_id(self) -> str:
+        return self.api_key[-73:-37]
+
+    @property
+    def key_id(self) -> str:
+        """Names the key without revealing it: a hash of the service and the secret, for the rate limiter."""
+        return hashlib.sha256(self.api_key.encode()).hexdigest()[:32]
+
+
+class NotifyRateWindow(models.Model):
+    """Requests made with one Notify key in one second, shared by every worker process (the rate limiter)."""
+
+    key_id = models.CharField(max_length=32)
+    second = models.BigIntegerField()
+    used = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key_id", "second"], name="notify_rate_window_once")]

@@ -25,15 +25,17 @@ from django.utils import timezone
 from pledgecard.delivery import rendering
 from pledgecard.delivery.channels import EmailChannel, PermanentFailure, TemporaryFailure
 from pledgecard.delivery.models import Message
+from pledgecard.delivery.notify import Dispatch
 
 logger = logging.getLogger(__name__)
 Status = Message.Status
 
 
-def message_schedule(*, kind: str, to_address: str, due_at: dt.datetime, postcard=None, registration=None) -> Message:
+def message_schedule(*, kind: str, to_address: str, due_at: dt.datetime, postcard=None, registration=None,
+                     channel: str = Message.Channel.EMAIL) -> Message:
     """Write a message to be sent at `due_at`. Call inside the transaction that saves what it is about."""
     message = Message.objects.create(kind=kind, postcard=postcard, registration=registration, to_address=to_address,
-                                     due_at=due_at)
+                                     due_at=due_at, channel=channel)
     if due_at <= timezone.now():
         # A nudge for messages due now (a confirmation): the worker runs the task at once instead of waiting
         # for its next sweep. The row, not the task, is the record: if the task is lost, the sweep sends it.
@@ -134,12 +136,13 @@ def deliver(messages: list[Message], channel=None) -> DeliveryReport:
     if not messages:
         return report
     # Callers send outside any transaction (the worker does): a slow mail server must never hold locks.
-    channel = channel or EmailChannel()
+    # Each message goes on its own channel: SMTP, or GOV.UK Notify for text messages, letters and the email of
+    # alliances that use it (delivery/notify.py). `channel` is the SMTP channel.
+    channel = Dispatch(channel or EmailChannel())
     try:
         for message in messages:
             try:
-                email = rendering.render(message)
-                reference = channel.send(message.message_id_header, email)
+                reference = channel.send(message)
             except TemporaryFailure as exc:
                 record_temporary_failure(message, str(exc))
                 report.outcomes["retrying"] += 1

@@ -4,7 +4,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from pledgecard.delivery.channels import RenderedEmail
+from pledgecard.delivery import postal
+from pledgecard.delivery.channels import PermanentFailure, RenderedEmail, RenderedLetter, RenderedText
 from pledgecard.delivery.models import Message
 from pledgecard.delivery.rendering import NotWanted, writes
 
@@ -23,6 +24,7 @@ def _email(message, template: str, subject: str) -> RenderedEmail:
         "reminder": postcard.messages.filter(kind=Message.Kind.POSTCARD_REMINDER).first(),
         **_links(postcard),
     }
+    links = _links(postcard)
     return RenderedEmail(
         to=message.to_address,
         subject=subject,
@@ -31,9 +33,52 @@ def _email(message, template: str, subject: str) -> RenderedEmail:
         headers={
             "Reply-To": postcard.event.alliance.contact_email,
             # One-click unsubscribe would act on a GET from a mail scanner; the link asks for a button press.
-            "List-Unsubscribe": f"<{_links(postcard)['stop_url']}>",
+            "List-Unsubscribe": f"<{links['stop_url']}>",
         },
+        # For a GOV.UK Notify email template: ((subject)) and ((body)) are the whole email; the rest are there
+        # for organisers who write their own template.
+        personalisation={"first_name": postcard.first_name, "event": postcard.event.title,
+                         "link": links["postcard_url"], "stop_link": links["stop_url"]},
     )
+
+
+def sms_text(postcard) -> str:
+    """Short, with the link, and nothing personal but the first name: a text can be read on a locked phone.
+
+    One message (160 characters) when it fits; the event's name is shortened, then left out, to make it fit.
+    """
+    link = _links(postcard)["postcard_url"]
+    first_name = postal.sms_safe(postcard.first_name)[:20]
+    title = postal.sms_safe(postcard.event.title)
+    for name in (title, *(title[:n].rstrip() + "..." for n in (40, 25)), None):
+        where = f" from {name}" if name else ""
+        text = f"Hi {first_name}, your postcard{where} is back. How did it go? {link}"
+        if postal.sms_parts(text) == 1:
+            return text
+    return text
+
+
+def _text(message) -> RenderedText:
+    postcard = message.postcard
+    try:
+        phone = postal.phone_normalise(postcard.phone)
+    except postal.InvalidRecipient as problem:
+        raise PermanentFailure(
+            f"The mobile number cannot get text messages: {problem}. Ask for a new number."
+        ) from problem
+    body = sms_text(postcard)
+    return RenderedText(to=phone, body=body,
+                        personalisation={"first_name": postcard.first_name, "link": _links(postcard)["postcard_url"]})
+
+
+def _letter(message) -> RenderedLetter:
+    from pledgecard.pledges.letters import LetterProblem, postcard_letter
+
+    try:
+        letter = postcard_letter(message.postcard)
+    except LetterProblem as problem:
+        raise PermanentFailure(f"{problem} Ask for a new address.") from problem
+    return RenderedLetter(address_lines=letter.address, pdf=letter.pdf)
 
 
 @writes(Message.Kind.POSTCARD_CONFIRMATION)
@@ -45,7 +90,12 @@ def confirmation(message) -> RenderedEmail:
 def reminder(message) -> RenderedEmail:
     # Withdrawal cancels pending reminders, but not one a worker holds: that one could come back for a retry
     # (or to another worker after a crash). Checked here, at send time, from the row as it is now.
-    message.postcard.refresh_from_db(fields=["wants_reminder"])
+    # The phone number and address too, as they are now: the writer may have changed them since.
+    message.postcard.refresh_from_db(fields=["wants_reminder", "phone", "address"])
     if not message.postcard.wants_reminder:
         raise NotWanted("The writer asked not to get it back.")
+    if message.channel == Message.Channel.SMS:
+        return _text(message)
+    if message.channel == Message.Channel.LETTER:
+        return _letter(message)
     return _email(message, "reminder", "Your postcard is back: how did it go?")

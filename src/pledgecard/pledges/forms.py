@@ -12,6 +12,9 @@ class NameChoiceField(forms.ModelChoiceField):
     """A choice from a list, matched by its name as well as its id (for files typed by people)."""
 
     def to_python(self, value):
+        if isinstance(value, str) and "\x00" in value:
+            # PostgreSQL refuses NUL in a query (a 500) and SQLite ignores what follows it (a wrong match).
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
         if isinstance(value, str) and value.strip() and not value.strip().isdigit():
             match = self.queryset.filter(name__iexact=value.strip()).first()
             if match is None:
@@ -57,7 +60,10 @@ class PostcardForm(NHSForm):
         label="Your organisation",
         max_length=200,
         widget=forms.TextInput(attrs={"autocomplete": "organization"}),
-        error_messages={"required": "Enter your organisation"},
+        error_messages={
+            "required": "Enter your organisation",
+            "max_length": "Your organisation must be 200 characters or fewer",
+        },
     )
     sector = NameChoiceField(
         label="Your sector",
@@ -85,7 +91,10 @@ class PostcardForm(NHSForm):
         label="Shall we send your postcard back to you in six months?",
         choices=[("yes", "Yes, send it back to me by email"), ("no", "No, thank you")],
         widget=forms.RadioSelect,
-        error_messages={"required": "Select whether you want your postcard sent back to you"},
+        error_messages={
+            "required": "Select whether you want your postcard sent back to you",
+            "invalid_choice": "Select whether you want your postcard sent back to you",
+        },
     )
     share = forms.BooleanField(
         label="You may show the one thing I will do differently on the pledge wall, without my name",
@@ -162,7 +171,7 @@ class FollowUpForm(NHSForm):
         label="How did it go?",
         choices=FollowUp.Outcome.choices,
         widget=forms.RadioSelect,
-        error_messages={"required": "Select how it went"},
+        error_messages={"required": "Select how it went", "invalid_choice": "Select how it went"},
     )
     reflection = _text(
         "What happened? (optional)",
@@ -182,3 +191,78 @@ class RefreshForm(NHSForm):
     )
     theme = PostcardForm.base_fields["theme"]
     reminder = PostcardForm.base_fields["reminder"]
+
+
+CHANNEL_LABELS = {
+    "email": "By email",
+    "sms": "By text message",
+    "letter": "As a printed letter in the post",
+}
+
+
+class ChannelForm(NHSForm):
+    """How the postcard comes back: only the channels the alliance offers; the number or address checked the
+    way GOV.UK Notify checks them (delivery/postal.py), so what we accept Notify will send."""
+
+    channel = forms.ChoiceField(
+        label="How shall we send it back to you?",
+        widget=forms.RadioSelect,
+        required=False,  # email unless they choose otherwise
+        error_messages={"invalid_choice": "Select how we should send your postcard back"},
+    )
+    phone = forms.CharField(
+        label="UK mobile number", required=False, max_length=30, strip=True,
+        help_text="If you chose a text message. We send one, with a link to your postcard, and nothing else.",
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel", "class": "nhsuk-input--width-20"}),
+    )
+    address = forms.CharField(
+        label="Postal address", required=False, max_length=400, strip=True,
+        help_text="If you chose a printed letter. Write each line on a new line, with the postcode on the last "
+                  "line. UK addresses only.",
+        widget=forms.Textarea(attrs={"rows": 5, "autocomplete": "street-address"}),
+        error_messages={"max_length": "The address must be 400 characters or fewer"},
+    )
+
+    def __init__(self, *args, offered=("email",), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = [(c, CHANNEL_LABELS[c]) for c in offered]
+        self.offered = list(offered)
+        # A textarea with a max_length is drawn as a character count; the address is lines, not prose.
+        self.fields["address"].max_length = None
+
+    @property
+    def has_choice(self) -> bool:
+        return len(self.offered) > 1
+
+    def clean(self):
+        from pledgecard.delivery import postal
+
+        data = super().clean()
+        if "channel" in data and not data["channel"]:
+            data["channel"] = "email"
+        channel = data.get("channel")
+        if channel == "sms":
+            try:
+                data["phone"] = postal.phone_normalise(data.get("phone", ""))
+            except postal.InvalidRecipient as problem:
+                self.add_error("phone", str(problem))
+        elif data.get("phone"):
+            # Given but not chosen: keep it, if it is good, for a fallback; never keep a number Notify refuses.
+            try:
+                data["phone"] = postal.phone_normalise(data["phone"])
+            except postal.InvalidRecipient:
+                data["phone"] = ""
+        if channel == "letter":
+            if not data.get("address"):
+                self.add_error("address", "Enter your postal address")
+            else:
+                try:
+                    data["address"] = postal.address_check(data["address"]).text
+                except postal.InvalidRecipient as problem:
+                    self.add_error("address", str(problem))
+        elif data.get("address"):
+            try:
+                data["address"] = postal.address_check(data["address"]).text
+            except postal.InvalidRecipient:
+                data["address"] = ""
+        return data

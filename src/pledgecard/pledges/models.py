@@ -54,6 +54,11 @@ class Postcard(PrivateLink):
     theme = models.ForeignKey(Theme, null=True, blank=True, on_delete=models.PROTECT)
     # Consent, recorded with its time: a reminder is sent only while `wants_reminder` holds.
     wants_reminder = models.BooleanField()
+    # How it comes back: email (always given), a text message or a printed letter, if the alliance offers them.
+    channel = models.CharField(max_length=10, choices=[("email", "Email"), ("sms", "Text message"),
+                                                       ("letter", "Printed letter")], default="email")
+    phone = models.CharField(max_length=20, blank=True)  # a UK mobile, normalised: 447700900123
+    address = models.TextField(blank=True)  # 3 to 7 lines, the postcode last (delivery/postal.py)
     reminder_consent_at = models.DateTimeField(null=True, blank=True)
     reminder_withdrawn_at = models.DateTimeField(null=True, blank=True)
     share_on_wall = models.BooleanField(default=False)
@@ -73,6 +78,20 @@ class Postcard(PrivateLink):
 
     def __str__(self):
         return f"{self.name}: {self.commitment[:40]}"
+
+    @property
+    def address_lines(self) -> list[str]:
+        return [line for line in self.address.splitlines() if line.strip()]
+
+    @property
+    def comes_back_by(self) -> str:
+        """"by text message to 07700 900123", for the writer's page."""
+        if self.channel == "sms" and self.phone:
+            national = "0" + self.phone[2:]
+            return f"by text message to {national[:5]} {national[5:]}"
+        if self.channel == "letter" and self.address:
+            return f"as a printed letter to {', '.join(self.address_lines)}"
+        return f"by email to {self.email}"
 
     @property
     def first_name(self) -> str:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 from pledgecard.core import selectors
 from pledgecard.core.csv import escape_formula
 from pledgecard.core.models import AuditEntry
+from pledgecard.delivery import fallback, notify
 from pledgecard.delivery.models import Message
 from pledgecard.pledges import imports, services
 from pledgecard.pledges.forms import PaperPostcardForm
@@ -40,7 +41,12 @@ def postcard_list(request, slug):
     event = selectors.access_event(request.user, slug)
     postcards = list(_postcards_with_reminders(event))
     rows = [(p, *reminder_status(p), p.reminders[0] if p.reminders else None) for p in postcards]
-    context = {"event": event, "rows": rows, "page_title": f"Postcards – {event.title}"}
+    notify_settings = notify.settings_for(event.alliance)
+    # A failed reminder can go another way the attendee gave us, in one click.
+    fallbacks = {r.pk: fallback.options(r, notify_settings) for *_, r in rows
+                 if r is not None and r.status == Message.Status.FAILED}
+    context = {"event": event, "rows": rows, "fallbacks": fallbacks, "notify": notify_settings,
+               "notify_words": notify.WORDS, "page_title": f"Postcards – {event.title}"}
     return render(request, "pledges/organise/list.jinja", context)
 
 
@@ -79,7 +85,7 @@ def postcard_csv(request, slug):
 def paper_entry(request, slug):
     """Typing in paper postcards: save, and straight back to an empty form with the cursor in Name."""
     event = selectors.access_event(request.user, slug)
-    form = PaperPostcardForm(request.POST or None)
+    form = PaperPostcardForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         written = services.postcard_write(event=event, words=form.words(), source=Postcard.Source.PAPER,
                                           created_by=request.user, send_confirmation=False)

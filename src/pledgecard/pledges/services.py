@@ -11,6 +11,7 @@ from django.utils import timezone
 from pledgecard.core import dates
 from pledgecard.delivery import services as delivery
 from pledgecard.delivery.models import Message
+from pledgecard.delivery.notify import to_address_for
 from pledgecard.pledges.models import FollowUp, Postcard
 
 
@@ -27,6 +28,10 @@ class PostcardWords:
     theme: object | None
     wants_reminder: bool
     share_on_wall: bool
+    # How it comes back (an alliance with GOV.UK Notify may offer a text message or a letter).
+    channel: str = "email"
+    phone: str = ""  # a UK mobile, normalised (delivery/postal.py)
+    address: str = ""  # 3 to 7 lines, the postcode last
 
 
 def _normalise(text: str) -> str:
@@ -87,6 +92,9 @@ def postcard_write(
         wants_reminder=words.wants_reminder,
         reminder_consent_at=now if words.wants_reminder else None,
         share_on_wall=words.share_on_wall,
+        channel=words.channel,
+        phone=words.phone,
+        address=words.address,
         source=source,
         refreshed_from=refreshed_from,
         dedupe_key=key,
@@ -104,8 +112,9 @@ def postcard_write(
                 delivery.message_schedule(
                     kind=Message.Kind.POSTCARD_REMINDER,
                     postcard=postcard,
-                    to_address=postcard.email,
+                    to_address=to_address_for(postcard, postcard.channel),
                     due_at=reminder_due_at(event, written_at=now, refreshed=refreshed_from is not None),
+                    channel=postcard.channel,
                 )
     except IntegrityError:
         # Two identical submissions raced (a double tap): the other one saved it.
@@ -131,6 +140,16 @@ def reminder_withdraw(postcard: Postcard) -> int:
         return delivery.messages_cancel(reminder_messages(postcard), "The writer asked not to get it back.")
 
 
+def postcard_channel_change(postcard: Postcard, *, channel: str, phone: str = "", address: str = "") -> int:
+    """The writer changes how their postcard comes back. Reminders not yet sent follow; returns how many."""
+    with transaction.atomic():
+        postcard.channel, postcard.phone, postcard.address = channel, phone, address
+        postcard.save(update_fields=["channel", "phone", "address"])
+        return reminder_messages(postcard).filter(status__in=Message.PENDING).update(
+            channel=channel, to_address=to_address_for(postcard, channel), updated_at=timezone.now()
+        )
+
+
 def follow_up_answer(postcard: Postcard, *, outcome: str, reflection: str) -> FollowUp:
     follow_up, _ = FollowUp.objects.update_or_create(
         postcard=postcard, defaults={"outcome": outcome, "reflection": reflection}
@@ -150,6 +169,9 @@ def postcard_refresh(postcard: Postcard, *, learnt: str, commitment: str, theme,
         theme=theme,
         wants_reminder=wants_reminder,
         share_on_wall=postcard.share_on_wall,
+        channel=postcard.channel,
+        phone=postcard.phone,
+        address=postcard.address,
     )
     return postcard_write(
         event=postcard.event,

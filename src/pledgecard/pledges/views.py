@@ -1,14 +1,17 @@
 """Attendees' pages: write a postcard, open it from a private link, say how it went, refresh the pledge."""
 
+import dataclasses
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from pledgecard.core import formats, ratelimit
+from pledgecard.delivery.notify import channels_offered
 from pledgecard.events.models import Event
 from pledgecard.pledges import services
-from pledgecard.pledges.forms import FollowUpForm, PostcardForm, RefreshForm
+from pledgecard.pledges.forms import ChannelForm, FollowUpForm, PostcardForm, RefreshForm
 from pledgecard.pledges.models import Postcard
 
 SESSION_KEY = "postcards"
@@ -43,16 +46,31 @@ def postcard_new(request, slug):
     event = get_object_or_404(Event.objects.select_related("alliance"), slug=slug)
     if not event.postcards_open:
         return render(request, "pledges/closed.jinja", {"event": event}, status=410)
-    form = PostcardForm(request.POST or None, reminder_hint=_reminder_hint(event))
-    if request.method == "POST" and form.is_valid():
-        written = services.postcard_write(event=event, words=form.words(), source=Postcard.Source.ONLINE)
-        _remember(request, written.postcard)
-        messages.success(request, "Thank you. Your postcard is saved, and we have emailed you a link to it.")
-        return redirect("pledges:postcard", public_id=written.postcard.public_id)
-    status = 400 if form.errors else 200
-    return render(
-        request, "pledges/new.jinja", {"event": event, "form": form, "page_title": "Write your postcard"}, status=status
-    )
+    # An empty POST is still a POST: bind it, so the writer sees what is missing instead of a blank form.
+    data = request.POST if request.method == "POST" else None
+    form = PostcardForm(data, reminder_hint=_reminder_hint(event))
+    # How it comes back: asked only where the alliance offers more than email (GOV.UK Notify).
+    offered = channels_offered(event.alliance)
+    channel_form = ChannelForm(data if len(offered) > 1 else None, offered=offered, initial={"channel": "email"})
+    if request.method == "POST":
+        valid = form.is_valid()
+        if channel_form.is_bound and form.cleaned_data.get("reminder") == "yes":
+            valid = channel_form.is_valid() and valid  # both checked, so every problem shows at once
+        elif channel_form.is_bound:
+            # Not wanted back: nothing to complain about in how it would have come back.
+            channel_form = ChannelForm(offered=offered, initial={"channel": "email"})
+        if valid:
+            words = form.words()
+            if words.wants_reminder and channel_form.is_bound:
+                how = channel_form.cleaned_data
+                words = dataclasses.replace(words, channel=how["channel"], phone=how["phone"], address=how["address"])
+            written = services.postcard_write(event=event, words=words, source=Postcard.Source.ONLINE)
+            _remember(request, written.postcard)
+            messages.success(request, "Thank you. Your postcard is saved, and we have emailed you a link to it.")
+            return redirect("pledges:postcard", public_id=written.postcard.public_id)
+    status = 400 if form.errors or (channel_form.is_bound and channel_form.errors) else 200
+    context = {"event": event, "form": form, "channel_form": channel_form, "page_title": "Write your postcard"}
+    return render(request, "pledges/new.jinja", context, status=status)
 
 
 def postcard_link(request, token):
@@ -105,7 +123,7 @@ def follow_up(request, public_id):
 def refresh(request, public_id):
     postcard = _postcard_for_session(request, public_id)
     initial = {"commitment": postcard.commitment, "theme": postcard.theme_id, "reminder": "yes"}
-    form = RefreshForm(request.POST or None, initial=initial)
+    form = RefreshForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         written = services.postcard_refresh(
