@@ -676,3 +676,27 @@ def test_withdrawal_while_a_reminder_is_in_a_workers_hands_stops_any_later_attem
     assert message.status == Status.CANCELLED
     assert services.deliver_due().handled == 0
     assert smtp.received == []
+
+
+@pytest.mark.django_db
+def test_a_message_that_cannot_be_written_fails_alone_and_the_rest_go(client, event, smtp, monkeypatch):
+    from pledgecard.delivery import rendering
+
+    from .conftest import postcard_data
+
+    for n in range(3):
+        client.post(f"/e/{event.slug}/", postcard_data(email=f"w{n}@example.org", name=f"Writer {n}", reminder="no"))
+    broken = Message.objects.order_by("created_at").first()
+    original = rendering._writers[broken.kind]
+
+    def writer(message):
+        if message.id == broken.id:
+            raise KeyError("a bug")
+        return original(message)
+
+    monkeypatch.setitem(rendering._writers, broken.kind, writer)
+    report = services.deliver_due()
+    assert report.outcomes["failed"] == 1 and report.outcomes["sent"] == 2
+    broken.refresh_from_db()
+    assert broken.status == "failed" and "could not be written (KeyError)" in broken.last_error
+    assert len(smtp.received) == 2

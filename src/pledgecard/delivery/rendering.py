@@ -4,9 +4,12 @@ Messages are written when they are sent, from the rows as they are then, so a lo
 holds a stale copy of someone's words or a link that has since been revoked.
 """
 
+import logging
 from collections.abc import Callable
 
-from pledgecard.delivery.channels import RenderedEmail
+from pledgecard.delivery.channels import PermanentFailure, RenderedEmail
+
+logger = logging.getLogger(__name__)
 
 _writers: dict[str, Callable] = {}
 
@@ -24,4 +27,12 @@ def writes(kind: str):
 
 
 def render(message) -> RenderedEmail:
-    return _writers[message.kind](message)
+    """The message as it goes out. A writer that breaks (a bug, a row it cannot read) fails this one message,
+    visibly to organisers, instead of stopping the worker on it after every lease."""
+    try:
+        return _writers[message.kind](message)
+    except (NotWanted, PermanentFailure):
+        raise
+    except Exception as exc:
+        logger.exception("Message %s (%s) could not be written", message.id, message.kind)
+        raise PermanentFailure(f"The message could not be written ({type(exc).__name__}); the error is logged") from exc

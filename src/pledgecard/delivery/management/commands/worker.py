@@ -24,7 +24,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, interval, once, batch_size, **options):
         self.running = True
-        # Finish the message in hand, then stop: a message half-sent would only be sent again anyway.
+        # Finish the batch in hand (at most DELIVERY_BATCH_SIZE messages), then stop: a message cut off
+        # half-sent would only be sent again after its lease, and a clean stop avoids that duplicate.
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
         self.stdout.write(f"Pledgecard worker started (interval {interval:g}s). Ctrl+C to stop.")
