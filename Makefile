@@ -56,8 +56,9 @@ browser-deps:
 test: install $(VENV)/.installed-test browser-deps
 	scripts/test.sh
 
+# Needs PostgreSQL on 127.0.0.1:5432 (as for `make test`); see bench/README.md. E.g. make bench BENCH_ARGS=--quick
 bench: install $(VENV)/.installed-test
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/pip install -q ruff && $(BIN)/ruff check src tests bench
