@@ -165,3 +165,22 @@ def test_network_page_counts_but_does_not_list_people(organiser_client, event, a
     page = organiser_client.get(f"/organise/alliances/{alliance.slug}/network/").content.decode()
     assert "1 people have confirmed 1 meetings" in page
     assert "Person 1" not in page
+
+
+def test_organisers_edit_the_prompt_list_and_rounds_use_it(organiser_client, event, alliance):
+    from pledgecard.networking.models import Group, Prompt
+
+    url = f"/organise/alliances/{alliance.slug}/prompts/"
+    page = organiser_client.get(url).content.decode()
+    assert "What did you learn this morning that surprised you?" in page
+    seed = Prompt.objects.get(alliance__isnull=True, text__startswith="What did you learn this morning")
+    assert organiser_client.post(url, {"stop": str(seed.pk)}).status_code == 302
+    assert organiser_client.post(url, {"text": "What would a fairer district look like on your street?"}).status_code == 302
+    assert organiser_client.post(url, {"text": ""}).status_code == 400
+    own = list(alliance.prompts.filter(active=True).values_list("text", flat=True))
+    assert "What would a fairer district look like on your street?" in own
+    assert not any(t.startswith("What did you learn this morning") for t in own)
+    for n in range(2):
+        arrive(event, n)
+    services.round_start(event, size=2, among="checked_in", after_round=0)
+    assert Group.objects.get().prompt in own

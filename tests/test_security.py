@@ -116,6 +116,7 @@ URL                                                         | anon GET | anon PO
 /organise/events/{event}/meet/live/                         | login    | login     | 403       | 403        | 200     | 200
 /organise/events/{event}/meet/live.json                     | login    | login     | 403       | 403        | 200     | 200
 /organise/alliances/{alliance}/network/                     | login    | login     | 403       | 403        | 200     | 200
+/organise/alliances/{alliance}/prompts/                     | login    | login     | 403       | 403        | 200     | 400
 /postcards/{postcard}/how-it-comes-back/                    | 404      | 404       | 404       | 404        | 404     | 404
 /organise/alliances/{alliance}/notify/                      | login    | login     | 403       | 403        | 200     | 400
 /organise/alliances/{alliance}/notify/test/                 | login    | login     | 405       | 403        | 405     | 302→/organise/alliances/{alliance}/notify/

@@ -79,6 +79,7 @@ organise_patterns = (
         path("events/<slug:slug>/meet/live/", networking.live, name="live"),
         path("events/<slug:slug>/meet/live.json", networking.live_json, name="live_json"),
         path("alliances/<slug:alliance>/network/", networking.network, name="network"),
+        path("alliances/<slug:alliance>/prompts/", networking.prompts, name="prompts"),
         *urls_imports.organise_patterns,
         *urls_printing.organise_patterns,
         *delivery_urls.organise_patterns,

@@ -33,3 +33,9 @@ class SharingForm(NHSForm):
         if data.get("share_phone") and not data.get("phone"):
             self.add_error("phone", "Enter the phone number you want to share")
         return data
+
+
+class PromptForm(NHSForm):
+    text = forms.CharField(label="A new conversation prompt", max_length=300,
+                           help_text="A question about inequalities that two strangers can start talking about.",
+                           error_messages={"required": "Enter the prompt", "max_length": "Keep it to 300 characters"})

@@ -75,6 +75,13 @@ def prompts_for(event: Event) -> list[str]:
     return own or list(Prompt.objects.filter(alliance__isnull=True, active=True).values_list("text", flat=True))
 
 
+def prompts_start_own(alliance) -> None:
+    """An alliance's first edit copies the seeded prompts into its own list, so it can change any of them."""
+    if not Prompt.objects.filter(alliance=alliance).exists():
+        seeds = Prompt.objects.filter(alliance__isnull=True, active=True)
+        Prompt.objects.bulk_create(Prompt(alliance=alliance, text=p.text, position=p.position) for p in seeds)
+
+
 def round_start(event: Event, *, size: int, among: str, by=None, after_round: int | None = None) -> Round:
     """Group the people present into a new round. `after_round` is the round number the starter last saw: if
     someone else started one since, that one is returned (RoundAlreadyStarted) instead of a second."""

@@ -1,6 +1,7 @@
 """Meet someone new: rounds for facilitators, the room's live view, and each attendee's group and codes."""
 
 from django.contrib import messages
+from django.db.models import Q
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,7 +11,7 @@ from pledgecard.core import access, selectors
 from pledgecard.core.models import Role
 from pledgecard.events.models import Registration
 from pledgecard.networking import services
-from pledgecard.networking.forms import CodeForm, RoundForm, SharingForm
+from pledgecard.networking.forms import CodeForm, PromptForm, RoundForm, SharingForm
 
 DAY_ROLES = (Role.ORGANISER, Role.FACILITATOR)
 
@@ -69,6 +70,33 @@ def network(request, alliance):
     alliance = selectors.access_alliance(request.user, alliance, roles=(Role.ORGANISER, Role.LEADER))
     return render(request, "networking/network.jinja", {"alliance": alliance, "network": services.network(alliance),
                                                         "page_title": "The network"})
+
+
+@login_required
+def prompts(request, alliance):
+    """The alliance's conversation prompts: add one, or stop using one. Groups get them in turn."""
+    alliance = selectors.access_alliance(request.user, alliance)
+    form = PromptForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        services.prompts_start_own(alliance)
+        stop = request.POST.get("stop", "")
+        if stop.isdigit():
+            # The button may name a seeded prompt (before the list was the alliance's own): stop its copy.
+            chosen = services.Prompt.objects.filter(Q(alliance=alliance) | Q(alliance__isnull=True), pk=int(stop)).first()
+            if chosen:
+                alliance.prompts.filter(text=chosen.text).update(active=False)
+            messages.success(request, "That prompt is no longer used.")
+            return redirect("organise:prompts", alliance=alliance.slug)
+        if form.is_valid():
+            last = alliance.prompts.order_by("-position").first()
+            alliance.prompts.create(text=form.cleaned_data["text"], position=(last.position + 1) if last else 0)
+            messages.success(request, "Prompt added.")
+            return redirect("organise:prompts", alliance=alliance.slug)
+    own = alliance.prompts.filter(active=True)
+    context = {"alliance": alliance, "form": form, "prompts": own if own.exists() else
+               services.Prompt.objects.filter(alliance__isnull=True, active=True), "own": own.exists(),
+               "page_title": "Conversation prompts"}
+    return render(request, "networking/prompts.jinja", context, status=400 if form.errors else 200)
 
 
 # Attendees
