@@ -10,9 +10,8 @@ import time
 from bench.common import fmt, log, machine_info, remove_workdirs, snapshot_source, stop_all, write_results
 from bench.databases import postgres_available
 
-
-# Benchmarks with their own command line (`python -m bench.NAME --help`); `make bench` runs them all after the web
-# and worker ones, each printing its own table. With --quick they skip their largest cases.
+# Benchmarks with their own command line (`python -m bench.NAME --help`); `make bench` runs them all after the
+# web and worker ones, each printing its own table. With --quick they skip their largest cases.
 OTHERS = {  # name: (arguments for the full run, arguments for --quick)
     "allocate": ([], ["--quick"]),
     "pairs": ([], ["--quick"]),
@@ -48,7 +47,9 @@ def parse_args(argv):
         help="'worktree' (default): a copy of src/ as it is at the start; 'live': src/ itself, edits and "
         "all; a git revision (e.g. HEAD): a snapshot of that commit's src/",
     )
-    p.add_argument("--name", help="results file name (bench/results/NAME.json); default 'quick' or 'full'")
+    p.add_argument(
+        "--name", help="results file (bench/results/NAME.json); default full, quick, or WHICH-full/-quick"
+    )
     web = p.add_argument_group("web")
     web.add_argument("--repeats", type=int, help="web phases per scenario (default 5, quick 3)")
     web.add_argument("--duration", type=float, help="measured seconds per web phase (default 10, quick 5)")
@@ -68,7 +69,9 @@ def parse_args(argv):
     args.duration = args.duration or (5.0 if args.quick else 10.0)
     args.messages = args.messages or (10_000 if args.quick else 100_000)
     args.worker_repeats = args.worker_repeats or 3
-    args.name = args.name or ("quick" if args.quick else "full")
+    # One benchmark alone gets a file of its own: `python -m bench web` never overwrites the full run's file.
+    mode = "quick" if args.quick else "full"
+    args.name = args.name or (mode if args.which == "all" else f"{args.which}-{mode}")
     return args
 
 
