@@ -58,14 +58,19 @@ def messages_claim(*, limit: int, now: dt.datetime | None = None, ids=None) -> l
     """Take up to `limit` owed messages under a fresh lease and return them, oldest due first."""
     now = now or timezone.now()
     lease_token = uuid.uuid4()
-    owed = Message.objects.filter(_owed(now))
+    pending = Message.objects.filter(status__in=Message.PENDING, due_at__lte=now)
+    stalled = Message.objects.filter(status=Status.SENDING, lease_expires_at__lte=now)
     if ids is not None:
-        owed = owed.filter(id__in=ids)
+        pending, stalled = pending.filter(id__in=ids), stalled.filter(id__in=ids)
     with transaction.atomic():
         # SKIP LOCKED lets several PostgreSQL workers take different rows at once. SQLite has one writer at
-        # a time (IMMEDIATE transactions), which serialises claims there.
-        locked = owed.order_by("due_at").select_for_update(skip_locked=True)
-        claimable_ids = list(locked.values_list("id", flat=True)[:limit])
+        # a time (IMMEDIATE transactions), which serialises claims there. Two queries, not one with OR: each
+        # can then walk its index in due order and stop after `limit` rows, however long the backlog is.
+        candidates = []
+        for owed in (pending, stalled):
+            locked = owed.order_by("due_at").select_for_update(skip_locked=True)
+            candidates += list(locked.values_list("due_at", "id")[:limit])
+        claimable_ids = [message_id for _, message_id in sorted(candidates)[:limit]]
         if not claimable_ids:
             return []
         # The same "owed" condition again: the update claims only rows nobody took in between.
@@ -76,11 +81,11 @@ def messages_claim(*, limit: int, now: dt.datetime | None = None, ids=None) -> l
             attempts=F("attempts") + 1,
             updated_at=now,
         )
-        Message.objects.filter(lease_token=lease_token, first_attempt_at__isnull=True).update(first_attempt_at=now)
+        mine = Message.objects.filter(id__in=claimable_ids, lease_token=lease_token)
+        mine.filter(first_attempt_at__isnull=True).update(first_attempt_at=now)
     # Everything a writer reads, in one query: no per-message trips for the event, alliance, sector or theme.
     related = ("postcard__event__alliance", "postcard__sector", "postcard__theme", "registration__event__alliance")
-    return list(Message.objects.filter(lease_token=lease_token).select_related(*related)
-                .order_by("due_at"))
+    return list(mine.select_related(*related).order_by("due_at"))
 
 
 def _record(message: Message, **changes) -> bool:
