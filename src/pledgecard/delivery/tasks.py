@@ -8,8 +8,3 @@ from pledgecard.delivery import services
 @task()
 def send_message(message_id: str) -> dict:
     return dict(services.deliver_one(message_id).outcomes)
-
-
-@task()
-def deliver_due_messages() -> dict:
-    return dict(services.deliver_due().outcomes)

@@ -6,7 +6,6 @@ expects.
 """
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.urls import reverse
@@ -39,7 +38,7 @@ def _entry(*, uid, sequence, start, end, summary, location, description, cancell
 def registration_ics(registration, link: str) -> bytes:
     """The day itself, for one person."""
     event = registration.event
-    zone = ZoneInfo(event.time_zone)
+    zone = event.zone
     calendar = _calendar()
     calendar.add_component(_entry(
         uid=f"registration-{registration.public_id}@pledgecard",
@@ -58,7 +57,7 @@ def registration_ics(registration, link: str) -> bytes:
 def sessions_ics(registration, placements) -> bytes:
     """One entry per workshop session the person is placed in."""
     event = registration.event
-    zone = ZoneInfo(event.time_zone)
+    zone = event.zone
     link = settings.SITE_URL + reverse("pledges:new", kwargs={"slug": event.slug})
     calendar = _calendar()
     for placement in placements:

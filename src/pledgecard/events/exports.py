@@ -7,7 +7,6 @@ dietary requirements are special-category data and never leave in a file.
 
 import csv
 import datetime as dt
-import zoneinfo
 
 from pledgecard.core.csv import escape_formula
 from pledgecard.events.models import Event
@@ -36,7 +35,7 @@ def split_name(name: str) -> tuple[str, str]:
 
 def rows(event: Event):
     """Each registration as a list of values (datetimes in the event's time zone, without the zone)."""
-    tz = zoneinfo.ZoneInfo(event.time_zone)
+    tz = event.zone
 
     def local(moment):
         return moment.astimezone(tz).replace(tzinfo=None, microsecond=0) if moment else None

@@ -740,7 +740,7 @@ def _plan(event: Event, table: Table, columns: dict, eventbrite: bool, result: I
         return
     sectors = {s.name.casefold(): s for s in Sector.objects.all()}
     other = sectors.get("other")
-    tz = zoneinfo.ZoneInfo(event.time_zone)
+    tz = event.zone
     month_first = eventbrite
     if columns.get("registered_at") is not None:
         i = columns["registered_at"]

@@ -50,6 +50,10 @@ class Event(models.Model):
         super().save(*args, **kwargs)
 
     @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
     def reminder_due_at(self) -> dt.datetime:
         return dates.reminder_due_at(self.reminder_date, self.reminder_time, self.time_zone)
 

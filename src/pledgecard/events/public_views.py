@@ -66,7 +66,8 @@ def registration_link(request, token):
     return redirect("workshops:registration", public_id=registration.public_id)
 
 
-def _registration(request, public_id) -> Registration:
+def registration_for_browser(request, public_id) -> Registration:
+    """The registration this browser reached through its private link, or 404."""
     access.check(request, "registration", public_id)
     return get_object_or_404(Registration.objects.select_related("event__alliance", "sector"), public_id=public_id)
 
@@ -74,7 +75,7 @@ def _registration(request, public_id) -> Registration:
 def registration_detail(request, public_id):
     from pledgecard.workshops import services as workshops
 
-    registration = _registration(request, public_id)
+    registration = registration_for_browser(request, public_id)
     event = registration.event
     programme = workshops.programme_peek(event)  # a GET from a private link must not write (mail scanners)
     published = programme.published_at is not None and registration.status == Registration.Status.CONFIRMED
@@ -93,7 +94,7 @@ def registration_detail(request, public_id):
 
 @require_http_methods(["GET", "POST"])
 def registration_edit(request, public_id):
-    registration = _registration(request, public_id)
+    registration = registration_for_browser(request, public_id)
     initial = {"name": registration.name, "email": registration.email, "organisation": registration.organisation,
                "sector": registration.sector_id, "role": registration.role, "access_needs": registration.access_needs,
                "dietary": registration.dietary, "special_consent": bool(registration.special_consent_at)}
@@ -112,7 +113,7 @@ def registration_edit(request, public_id):
 
 @require_http_methods(["GET", "POST"])
 def registration_cancel(request, public_id):
-    registration = _registration(request, public_id)
+    registration = registration_for_browser(request, public_id)
     if request.method == "POST":
         registrations.cancel(registration)
         messages.success(request, "Your registration is cancelled. Thank you for letting us know: your place goes to "
@@ -124,7 +125,7 @@ def registration_cancel(request, public_id):
 
 @require_POST
 def offer_accept(request, public_id):
-    registration = _registration(request, public_id)
+    registration = registration_for_browser(request, public_id)
     if registrations.offer_accept(registration):
         messages.success(request, "The place is yours. We have emailed you a confirmation with a calendar file.")
     else:

@@ -7,9 +7,9 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from pledgecard.core import access, selectors
+from pledgecard.core import selectors
 from pledgecard.core.models import Role
-from pledgecard.events.models import Registration
+from pledgecard.events.public_views import registration_for_browser
 from pledgecard.networking import services
 from pledgecard.networking.forms import CodeForm, PromptForm, RoundForm, SharingForm
 
@@ -102,11 +102,6 @@ def prompts(request, alliance):
 # Attendees
 
 
-def _registration(request, public_id) -> Registration:
-    access.check(request, "registration", public_id)
-    return get_object_or_404(Registration.objects.select_related("event__alliance", "sector"), public_id=public_id)
-
-
 def _meet_page(request, registration, code_form=None, sharing_form=None, status=200):
     mine = services.my_group(registration)
     wishes = services.preference_for(registration)
@@ -128,12 +123,12 @@ def _meet_page(request, registration, code_form=None, sharing_form=None, status=
 
 
 def meet(request, public_id):
-    return _meet_page(request, _registration(request, public_id))
+    return _meet_page(request, registration_for_browser(request, public_id))
 
 
 @require_POST
 def meet_confirm(request, public_id):
-    registration = _registration(request, public_id)
+    registration = registration_for_browser(request, public_id)
     form = CodeForm(request.POST)
     if form.is_valid():
         try:
@@ -148,7 +143,7 @@ def meet_confirm(request, public_id):
 
 @require_POST
 def meet_sharing(request, public_id):
-    registration = _registration(request, public_id)
+    registration = registration_for_browser(request, public_id)
     form = SharingForm(request.POST)
     if not form.is_valid():
         return _meet_page(request, registration, sharing_form=form, status=400)
@@ -161,7 +156,7 @@ def meet_sharing(request, public_id):
 
 
 def meet_vcf(request, public_id, member_id):
-    registration = _registration(request, public_id)
+    registration = registration_for_browser(request, public_id)
     mine = services.my_group(registration)
     other = next((m for m in (mine.others if mine else []) if m.pk == member_id), None)
     data = services.vcard(other) if other else None

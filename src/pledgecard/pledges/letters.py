@@ -73,7 +73,7 @@ def postcard_letter(postcard, *, require_address: bool = True) -> Letter:
         "address_lines": address_lines,
         "link": url,
         "qr": _qr(url),
-        "today": timezone.localdate(timezone=_zone(event)),
+        "today": timezone.localdate(timezone=event.zone),
         "block": ADDRESS_BLOCK,
         "margins": PAGE_MARGINS,
     }
@@ -88,8 +88,3 @@ def postcard_letter(postcard, *, require_address: bool = True) -> Letter:
         raise LetterProblem(f"The letter's PDF is {len(pdf) // 1024} KB; GOV.UK Notify accepts at most 2 MB.")
     return Letter(pdf=pdf, pages=len(document.pages), address=address_lines)
 
-
-def _zone(event):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(event.time_zone)

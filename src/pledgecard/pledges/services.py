@@ -52,14 +52,8 @@ def reminder_due_at(event, *, written_at: dt.datetime | None = None, refreshed: 
     written_at = written_at or timezone.now()
     if not refreshed and event.reminder_due_at > written_at:
         return event.reminder_due_at
-    written_on = timezone.localdate(written_at, timezone=_zone(event))
+    written_on = timezone.localdate(written_at, timezone=event.zone)
     return dates.reminder_due_at(dates.refreshed_reminder_date(written_on), event.reminder_time, event.time_zone)
-
-
-def _zone(event):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(event.time_zone)
 
 
 @dataclass(frozen=True)

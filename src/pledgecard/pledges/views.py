@@ -3,42 +3,29 @@
 import dataclasses
 
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from pledgecard.core import formats, ratelimit
+from pledgecard.core import access, formats, ratelimit
 from pledgecard.delivery.notify import channels_offered
 from pledgecard.events.models import Event
 from pledgecard.pledges import services
 from pledgecard.pledges.forms import ChannelForm, FollowUpForm, PostcardForm, RefreshForm
 from pledgecard.pledges.models import Postcard
 
-SESSION_KEY = "postcards"
-
-
 def _remember(request, postcard):
     """This browser may open this postcard: it came through the private link or wrote it."""
-    allowed = set(request.session.get(SESSION_KEY, []))
-    allowed.add(str(postcard.public_id))
-    request.session[SESSION_KEY] = sorted(allowed)
+    access.remember(request, "postcard", postcard.public_id)
 
 
 def _postcard_for_session(request, public_id) -> Postcard:
-    if str(public_id) not in request.session.get(SESSION_KEY, []):
-        raise Http404("Open your postcard from the link in your email.")
+    access.check(request, "postcard", public_id)
     return get_object_or_404(Postcard.objects.select_related("event__alliance", "sector", "theme"), public_id=public_id)
 
 
 def _reminder_hint(event) -> str:
     due = services.reminder_due_at(event)
-    return f"We will email it to you on {formats.long_date(due.astimezone(_zone(event)))}. You can stop it at any time."
-
-
-def _zone(event):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(event.time_zone)
+    return f"We will email it to you on {formats.long_date(due.astimezone(event.zone))}. You can stop it at any time."
 
 
 @require_http_methods(["GET", "POST"])

@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from pledgecard import allocation
-from pledgecard.core import access, selectors
+from pledgecard.core import selectors
 from pledgecard.core.csv import escape_formula
-from pledgecard.events.models import Registration
+from pledgecard.events.public_views import registration_for_browser
 from pledgecard.workshops import services
 from pledgecard.workshops.forms import AllocateForm, ChoiceEntryForm, RankingForm, SessionForm, SlotForm, WorkshopForm
 from pledgecard.workshops.models import Placement, Session, Slot, Workshop
@@ -207,14 +207,9 @@ def placements_pdf(request, slug):
 # Attendees
 
 
-def _registration(request, public_id) -> Registration:
-    access.check(request, "registration", public_id)
-    return get_object_or_404(Registration.objects.select_related("event__alliance"), public_id=public_id)
-
-
 @require_http_methods(["GET", "POST"])
 def choose(request, public_id):
-    registration = _registration(request, public_id)
+    registration = registration_for_browser(request, public_id)
     event = registration.event
     programme = services.programme_peek(event)
     if not programme.choosing_open:
