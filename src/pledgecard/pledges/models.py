@@ -32,6 +32,12 @@ class Theme(models.Model):
         return self.name
 
 
+class WallStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for approval"
+    PUBLISHED = "published", "Published"
+    HIDDEN = "hidden", "Hidden"
+
+
 class Postcard(PrivateLink):
     """What someone learnt and the one thing they will do differently, to be sent back to them."""
 
@@ -61,7 +67,9 @@ class Postcard(PrivateLink):
     address = models.TextField(blank=True)  # 3 to 7 lines, the postcode last (delivery/postal.py)
     reminder_consent_at = models.DateTimeField(null=True, blank=True)
     reminder_withdrawn_at = models.DateTimeField(null=True, blank=True)
-    share_on_wall = models.BooleanField(default=False)
+    share_on_wall = models.BooleanField(default=False)  # the writer's consent to the pledge wall
+    # Moderation: a shared pledge shows on the wall (and the public impact page) only once published.
+    wall_status = models.CharField(max_length=10, choices=WallStatus.choices, default=WallStatus.PENDING)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.ONLINE)
     refreshed_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="refreshes"

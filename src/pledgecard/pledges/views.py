@@ -11,7 +11,7 @@ from pledgecard.delivery.notify import channels_offered
 from pledgecard.events.models import Event
 from pledgecard.pledges import services
 from pledgecard.pledges.forms import ChannelForm, FollowUpForm, PostcardForm, RefreshForm
-from pledgecard.pledges.models import Postcard
+from pledgecard.pledges.models import Postcard, WallStatus
 
 def _remember(request, postcard):
     """This browser may open this postcard: it came through the private link or wrote it."""
@@ -140,5 +140,5 @@ def stop_reminder(request, public_id):
 
 def wall(request, slug):
     event = get_object_or_404(Event.objects.select_related("alliance"), slug=slug)
-    shared = event.postcards.filter(share_on_wall=True).select_related("sector", "theme").order_by("-created_at")[:200]
+    shared = event.postcards.filter(share_on_wall=True, wall_status=WallStatus.PUBLISHED).select_related("sector", "theme").order_by("-created_at")[:200]
     return render(request, "pledges/wall.jinja", {"event": event, "postcards": shared, "page_title": "Pledge wall"})
