@@ -39,13 +39,18 @@ class Message(models.Model):
     PENDING = (Status.SCHEDULED, Status.RETRYING)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    kind = models.CharField(max_length=30, choices=Kind.choices)
+    # What the message is (a postcard reminder, a story published, ...). No `choices`: each app registers its
+    # kinds with a writer (delivery/rendering.py), so a new kind needs no migration here.
+    kind = models.CharField(max_length=40)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     # What the message is about: one of these is set. Deleting the person deletes what was owed to them.
     postcard = models.ForeignKey("pledges.Postcard", null=True, blank=True, on_delete=models.CASCADE,
                                  related_name="messages")
     registration = models.ForeignKey("events.Registration", null=True, blank=True, on_delete=models.CASCADE,
                                      related_name="messages")
+    # What the message is about, for apps other than those two: "app_label.model:pk" (e.g. "stories.story:7").
+    # The app's writer reads it; the app deletes its messages with what they are about.
+    subject = models.CharField(max_length=80, blank=True, db_index=True)
     to_address = models.CharField(max_length=254)
     due_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
@@ -78,7 +83,7 @@ class Message(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} to {self.to_address} ({self.status})"
+        return f"{self.kind} to {self.to_address} ({self.status})"
 
     @property
     def message_id_header(self) -> str:

@@ -32,10 +32,13 @@ Status = Message.Status
 
 
 def message_schedule(*, kind: str, to_address: str, due_at: dt.datetime, postcard=None, registration=None,
-                     channel: str = Message.Channel.EMAIL) -> Message:
-    """Write a message to be sent at `due_at`. Call inside the transaction that saves what it is about."""
-    message = Message.objects.create(kind=kind, postcard=postcard, registration=registration, to_address=to_address,
-                                     due_at=due_at, channel=channel)
+                     subject: str = "", channel: str = Message.Channel.EMAIL) -> Message:
+    """Write a message to be sent at `due_at`. Call inside the transaction that saves what it is about.
+
+    `subject` names what it is about for kinds that are neither a postcard's nor a registration's
+    ("app_label.model:pk"); the kind's registered writer reads it at send time."""
+    message = Message.objects.create(kind=kind, postcard=postcard, registration=registration, subject=subject,
+                                     to_address=to_address, due_at=due_at, channel=channel)
     if due_at <= timezone.now():
         # A nudge for messages due now (a confirmation): the worker runs the task at once instead of waiting
         # for its next sweep. The row, not the task, is the record: if the task is lost, the sweep sends it.
