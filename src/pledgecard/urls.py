@@ -97,6 +97,9 @@ urlpatterns = [
     path("", include(workshop_patterns)),
     path("organise/", include(organise_patterns)),
     *delivery_urls.urlpatterns,
+    path("", include("pledgecard.resources.urls")),
+    path("", include("pledgecard.stories.urls")),
+    path("", include("pledgecard.pledges.urls_wall")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]
