@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from pledgecard.core import selectors, uploads
 from pledgecard.resources import links, services
@@ -28,6 +28,7 @@ def _list_page(request, alliance, link_form=None, status=200):
 
 
 @login_required
+@require_safe
 def resource_list(request, alliance):
     return _list_page(request, selectors.access_alliance(request.user, alliance))
 
@@ -109,6 +110,7 @@ def _link_for(alliance, code) -> ShortLink:
 
 
 @login_required
+@require_safe
 def link_detail(request, alliance, code):
     alliance = selectors.access_alliance(request.user, alliance)
     link = _link_for(alliance, code)
@@ -120,6 +122,7 @@ def link_detail(request, alliance, code):
 
 
 @login_required
+@require_safe
 def link_qr(request, alliance, code):
     alliance = selectors.access_alliance(request.user, alliance)
     link = _link_for(alliance, code)
@@ -151,6 +154,7 @@ def follow(request, code):
     return response
 
 
+@require_safe
 def resource_file(request, public_id, filename):
     """A resource's file, by its public id. Archived resources are no longer served."""
     resource = get_object_or_404(Resource, public_id=public_id, archived=False)

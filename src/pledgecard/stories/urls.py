@@ -1,6 +1,7 @@
 """Stories: the public pages and feed under /stories/SLUG/, the author's link and page, the organisers' queue."""
 
 from django.urls import path
+from django.views.decorators.http import require_safe
 
 from pledgecard.stories import feeds, views
 
@@ -8,7 +9,7 @@ app_name = "stories"
 
 urlpatterns = [
     path("stories/<slug:alliance>/", views.story_list, name="list"),
-    path("stories/<slug:alliance>/feed/", feeds.StoriesFeed(), name="feed"),
+    path("stories/<slug:alliance>/feed/", require_safe(feeds.StoriesFeed()), name="feed"),
     path("stories/<slug:alliance>/new/", views.story_new, name="new"),
     path("stories/<slug:alliance>/<uuid:public_id>/", views.story_detail, name="story"),
     path("stories/<slug:alliance>/<uuid:public_id>/picture", views.story_image, name="image"),

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from pledgecard.core import access, ratelimit, selectors, uploads
 from pledgecard.core.models import Alliance, Membership, Role
@@ -20,12 +20,14 @@ TOO_MANY = ("You have sent several stories in the last few minutes, so we have n
 # --- Everyone --------------------------------------------------------------------------------------------------
 
 
+@require_safe
 def story_list(request, alliance):
     alliance = get_object_or_404(Alliance, slug=alliance)
     context = {"alliance": alliance, "stories": services.published(alliance)[:100], "page_title": "Stories"}
     return render(request, "stories/list.jinja", context)
 
 
+@require_safe
 def story_detail(request, alliance, public_id):
     story = get_object_or_404(Story.objects.select_related("alliance").prefetch_related("themes"),
                               alliance__slug=alliance, public_id=public_id, status=Story.Status.PUBLISHED)
@@ -38,6 +40,7 @@ def _organises(user, alliance_id) -> bool:
         user=user, alliance_id=alliance_id, role=Role.ORGANISER).exists())
 
 
+@require_safe
 def story_image(request, alliance, public_id):
     """The picture of a published story; before that, only its author (this browser) and organisers see it."""
     story = get_object_or_404(Story, alliance__slug=alliance, public_id=public_id)
@@ -135,6 +138,7 @@ FILTERS = {"waiting": Story.Status.SUBMITTED, "returned": Story.Status.RETURNED,
 
 
 @login_required
+@require_safe
 def moderation_queue(request, alliance):
     alliance = selectors.access_alliance(request.user, alliance)
     shown = request.GET.get("show", "waiting")
@@ -160,6 +164,7 @@ def _review_page(request, story, return_form=None, status=200):
 
 
 @login_required
+@require_safe
 def moderation_review(request, alliance, public_id):
     return _review_page(request, _story_for_organiser(request, alliance, public_id))
 
