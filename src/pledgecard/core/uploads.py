@@ -131,8 +131,9 @@ def check_image(data: bytes, name: str) -> CheckedFile:
                     extension = "png"
     except UploadRefused:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError,
-            SyntaxError, ValueError) as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise UploadRefused("The picture is too large. Use one under 40 megapixels") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise UploadRefused("The picture could not be read. Save it again as a JPEG or PNG and choose it "
                             "again") from exc
     return CheckedFile(content=out.getvalue(), content_type=IMAGE_TYPES[extension], extension=extension,
