@@ -38,21 +38,48 @@ def pdf_bytes(text="A call to action") -> bytes:
 
 
 def make_resource(alliance, title="Call to action", *, themes=(), url="", code="", position=0):
-    details = resources.ResourceDetails(title=title, summary=f"About {title}", version="v1", themes=list(themes),
-                                        external_url=url, position=position)
+    details = resources.ResourceDetails(
+        title=title,
+        summary=f"About {title}",
+        version="v1",
+        themes=list(themes),
+        external_url=url,
+        position=position,
+    )
     checked = None if url else uploads.check_pdf(pdf_bytes(title), "call-to-action.pdf")
     return resources.resource_create(alliance=alliance, details=details, checked_file=checked, code=code)
 
 
-def make_story(alliance, *, title="We asked the mosque first", status=Story.Status.SUBMITTED, image=False,
-               email="author@example.org", text="First paragraph.\n\nSecond paragraph."):
+def make_story(
+    alliance,
+    *,
+    title="We asked the mosque first",
+    status=Story.Status.SUBMITTED,
+    image=False,
+    email="author@example.org",
+    text="First paragraph.\n\nSecond paragraph.",
+):
     now = timezone.now()
-    story = Story(alliance=alliance, title=title, text=text, name="Saima Hussain", organisation="Bradford Council",
-                  email=email, credit=Story.Credit.NAMED, consent_at=now, submitted_at=now, status=status,
-                  published_at=now if status == Story.Status.PUBLISHED else None)
+    story = Story(
+        alliance=alliance,
+        title=title,
+        text=text,
+        name="Saima Hussain",
+        organisation="Bradford Council",
+        email=email,
+        credit=Story.Credit.NAMED,
+        consent_at=now,
+        submitted_at=now,
+        status=status,
+        published_at=now if status == Story.Status.PUBLISHED else None,
+    )
     if image:
         checked = uploads.check_image(png_bytes(), "photo.png")
-        story.image, story.image_type, story.image_alt = uploads.store(checked, "stories"), checked.content_type, "A photo"
+        story.image, story.image_type, story.image_alt = (
+            uploads.store(checked, "stories"),
+            checked.content_type,
+            "A photo",
+        )
     story.set_new_link()
     story.save()
     return story

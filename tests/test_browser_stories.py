@@ -1,11 +1,11 @@
 """Stories, short links and the pledge wall in a real headless Chromium, every page checked with axe-core.
 
-- Someone on a phone with JavaScript off sends a story with a picture (first with mistakes); an organiser (JavaScript
-  on) returns it with a note; the author opens the emailed link in a fresh browser, changes it and sends it again;
-  the organiser publishes it; it is on the public page.
+- Someone on a phone with JavaScript off sends a story with a picture (first with mistakes); an organiser
+  (JavaScript on) returns it with a note; the author opens the emailed link in a fresh browser, changes it and
+  sends it again; the organiser publishes it; it is on the public page.
 - The story form with JavaScript on.
-- Short links: followed from the event page with JavaScript off and on (counted for a person's browser, not for
-  a headless one), and the helpful page for an unknown code; the organiser's resource and link pages.
+- Short links: followed from the event page with JavaScript off and on (counted for a person's browser, not
+  for a headless one), and the helpful page for an unknown code; the organiser's resource and link pages.
 - The pledge wall: the organiser publishes in bulk, a visitor reports a pledge with JavaScript off.
 """
 
@@ -26,12 +26,15 @@ from .makers import png_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-# What an ordinary phone browser says; Chromium in headless mode says "HeadlessChrome", which link scanners use.
-PHONE_BROWSER = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-                 "Chrome/126.0.0.0 Mobile Safari/537.36")
+# What an ordinary phone browser says; Chromium in headless mode says "HeadlessChrome", which link scanners
+# use.
+PHONE_BROWSER = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Mobile Safari/537.36"
+)
 
 
-def sign_in(page, email, password="a-long-test-password"):
+def sign_in(page, email, password="a-long-test-password"):  # noqa: S107 - a test account
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
@@ -39,8 +42,9 @@ def sign_in(page, email, password="a-long-test-password"):
         page.get_by_role("button", name="Sign in").click()
 
 
-def test_story_submitted_returned_changed_and_published(alliance, organiser, smtp, settings, live_server, visit,
-                                                        tmp_path):
+def test_story_submitted_returned_changed_and_published(
+    alliance, organiser, smtp, settings, live_server, visit, tmp_path
+):
     settings.SITE_URL = live_server.url
     page = visit.no_js_page(**PHONE)
     page.goto(f"/stories/{alliance.slug}/new/")
@@ -51,17 +55,23 @@ def test_story_submitted_returned_changed_and_published(alliance, organiser, smt
         page.get_by_role("button", name="Send my story").click()
     assert sent_empty.value.status == 400
     summary = page.locator(".nhsuk-error-summary")
-    expect(summary.get_by_role("link", name="Enter a title for your story")).to_have_attribute("href", "#title")
+    expect(summary.get_by_role("link", name="Enter a title for your story")).to_have_attribute(
+        "href", "#title"
+    )
     expect(summary.get_by_role("link", name="Select how we may publish your story")).to_be_visible()
     visit.check(page, "Story form with errors")
 
     picture = tmp_path / "open-day.png"
     picture.write_bytes(png_bytes((120, 80)))
     page.get_by_label("Title").fill("Asking the mosque first")
-    page.get_by_label("Your story").fill("We asked the committee first.\n\nFourteen people came to the evening.")
+    page.get_by_label("Your story").fill(
+        "We asked the committee first.\n\nFourteen people came to the evening."
+    )
     page.get_by_label("Hypertension").check()
     page.get_by_label("A picture (optional)").set_input_files(str(picture))
-    page.get_by_label("Describe the picture (if you add one)").fill("People queueing for a blood pressure check")
+    page.get_by_label("Describe the picture (if you add one)").fill(
+        "People queueing for a blood pressure check"
+    )
     page.get_by_label("Your name").fill("Saima Hussain")
     page.get_by_label("Your organisation (optional)").fill("Bradford Teaching Hospitals")
     page.get_by_label("Your email address").fill("saima@example.org")
@@ -89,7 +99,9 @@ def test_story_submitted_returned_changed_and_published(alliance, organiser, smt
         desk.get_by_role("button", name="Return to the author").click()
     expect(desk.locator(".nhsuk-error-summary")).to_be_focused()
     visit.check(desk, "Story review with errors")
-    desk.get_by_label("What should the author change?").fill("Could you say which ward, and what changes next?")
+    desk.get_by_label("What should the author change?").fill(
+        "Could you say which ward, and what changes next?"
+    )
     with desk.expect_navigation():
         desk.get_by_role("button", name="Return to the author").click()
     expect(desk.locator(".nhsuk-notification-banner")).to_contain_text("is returned to its author")
@@ -106,7 +118,9 @@ def test_story_submitted_returned_changed_and_published(alliance, organiser, smt
     expect(phone.get_by_text("Could you say which ward, and what changes next?")).to_be_visible()
     expect(phone.get_by_label("Title")).to_have_value("Asking the mosque first")
     visit.check(phone, "Returned story, to change")
-    phone.get_by_label("Your story").fill("We asked the committee in Manningham first.\n\nNext: two more wards.")
+    phone.get_by_label("Your story").fill(
+        "We asked the committee in Manningham first.\n\nNext: two more wards."
+    )
     with phone.expect_navigation():
         phone.get_by_role("button", name="Send my story again").click()
     expect(phone.locator(".nhsuk-notification-banner")).to_contain_text("Your story is sent again")
@@ -119,7 +133,9 @@ def test_story_submitted_returned_changed_and_published(alliance, organiser, smt
     expect(desk.locator(".nhsuk-notification-banner")).to_contain_text("is published")
     visit.check(desk, "Stories to moderate after publishing")
     orm(deliver_due)
-    assert any(r.message["Subject"] == "Your story is published: Asking the mosque first" for r in smtp.received)
+    assert any(
+        r.message["Subject"] == "Your story is published: Asking the mosque first" for r in smtp.received
+    )
 
     reader = visit.no_js_page(**PHONE)
     reader.goto(f"/stories/{alliance.slug}/")
@@ -147,9 +163,13 @@ def test_story_form_with_javascript(alliance, visit):
 
 
 def _link_to_the_stories_page(event, live_server):
-    details = resources.ResourceDetails(title="Stories from the alliance", summary="What colleagues did next.",
-                                        version="", themes=[],
-                                        external_url=f"{live_server.url}/stories/{event.alliance.slug}/")
+    details = resources.ResourceDetails(
+        title="Stories from the alliance",
+        summary="What colleagues did next.",
+        version="",
+        themes=[],
+        external_url=f"{live_server.url}/stories/{event.alliance.slug}/",
+    )
     return resources.resource_create(alliance=event.alliance, details=details, code="OurStories")
 
 
@@ -208,8 +228,15 @@ def _shared_pledges(event, client_data):
     from django.test import Client
 
     for n in range(3):
-        assert Client().post(f"/e/{event.slug}/", client_data(name=f"W{n}", email=f"w{n}@example.org",
-                                                             commitment=f"Pledge {n}")).status_code == 302
+        assert (
+            Client()
+            .post(
+                f"/e/{event.slug}/",
+                client_data(name=f"W{n}", email=f"w{n}@example.org", commitment=f"Pledge {n}"),
+            )
+            .status_code
+            == 302
+        )
 
 
 def test_wall_moderated_in_bulk_and_a_visitor_reports(event, organiser, live_server, visit):

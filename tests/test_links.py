@@ -17,8 +17,10 @@ from .makers import make_resource
 pytestmark = pytest.mark.django_db
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
-CHROME_PHONE = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-                "Chrome/126.0.0.0 Mobile Safari/537.36")
+CHROME_PHONE = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Mobile Safari/537.36"
+)
 
 
 def clicks(link) -> int:
@@ -30,7 +32,7 @@ def link(alliance):
     return services.link_create(alliance=alliance, url="https://www.example.org/plan", code="plan")
 
 
-# --- codes ------------------------------------------------------------------------------------------------------
+# --- codes --------------------------------------------------------------------------------------------------
 
 
 def test_generated_codes_are_short_and_unambiguous(alliance):
@@ -49,24 +51,53 @@ def test_codes_are_case_insensitive_and_unique(alliance, link):
     assert ShortLink.objects.count() == 1
 
 
-@pytest.mark.parametrize("code", ["has space", "slash/inside", "-leading", "x" * 41, "admin", "Organise", "é-accent",
-                                  "semi;colon", "a\x00b"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "has space",
+        "slash/inside",
+        "-leading",
+        "x" * 41,
+        "admin",
+        "Organise",
+        "é-accent",
+        "semi;colon",
+        "a\x00b",
+    ],
+)
 def test_bad_codes_are_refused(alliance, code):
     with pytest.raises(links.LinkRefused):
         services.link_create(alliance=alliance, url="https://example.org/", code=code)
     assert not ShortLink.objects.exists()
 
 
-# --- targets ----------------------------------------------------------------------------------------------------
+# --- targets ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url", [
-    "javascript:alert(1)", "JaVaScRiPt:alert(1)", " javascript:alert(1)", "java\tscript:alert(1)",
-    "java\nscript:alert(1)", "data:text/html,<script>alert(1)</script>", "vbscript:msgbox(1)", "file:///etc/passwd",
-    "ftp://example.org/file", "mailto:someone@example.org", "//evil.example/", "/go/other", "https://",
-    "https://user:pass@example.org/", "https://exa mple.org/", "http://[::1", "https://example.org:99999/",
-    "https:\\\\evil.example", "",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        " javascript:alert(1)",
+        "java\tscript:alert(1)",
+        "java\nscript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+        "file:///etc/passwd",
+        "ftp://example.org/file",
+        "mailto:someone@example.org",
+        "//evil.example/",
+        "/go/other",
+        "https://",
+        "https://user:pass@example.org/",
+        "https://exa mple.org/",
+        "http://[::1",
+        "https://example.org:99999/",
+        "https:\\\\evil.example",
+        "",
+    ],
+)
 def test_disallowed_targets_are_refused(alliance, url):
     with pytest.raises(links.LinkRefused):
         services.link_create(alliance=alliance, url=url)
@@ -79,7 +110,7 @@ def test_addresses_as_written_on_slides_become_https(alliance):
 
 
 def test_a_disallowed_target_saved_by_hand_is_never_followed(alliance, link):
-    """Defence in depth: a row changed behind the service's back (admin, restore) still redirects nowhere bad."""
+    """Defence in depth: a row changed behind the service's back (admin, restore) still goes nowhere bad."""
     for bad in ["javascript:alert(document.cookie)", "data:text/html,hi", " JAVASCRIPT:alert(1)"]:
         ShortLink.objects.filter(pk=link.pk).update(target_url=bad)
         response = Client().get("/go/plan", HTTP_USER_AGENT=FIREFOX)
@@ -101,7 +132,7 @@ def test_link_to_a_resource_opens_its_current_file(alliance):
     assert gone.status_code == 404 and "no longer opens anything" in gone.content.decode()
 
 
-# --- counting ---------------------------------------------------------------------------------------------------
+# --- counting -----------------------------------------------------------------------------------------------
 
 
 def test_a_persons_click_is_counted_once_per_request_with_no_personal_data(link):
@@ -117,13 +148,17 @@ def test_a_persons_click_is_counted_once_per_request_with_no_personal_data(link)
     assert row["day"] == timezone.localdate()
 
 
-@pytest.mark.parametrize("headers", [
-    {"HTTP_SEC_PURPOSE": "prefetch"},
-    {"HTTP_SEC_PURPOSE": "prefetch;prerender"},
-    {"HTTP_PURPOSE": "prefetch"},
-    {"HTTP_X_PURPOSE": "preview"},
-    {"HTTP_X_MOZ": "prefetch"},
-], ids=["sec-purpose", "prerender", "purpose", "x-purpose", "x-moz"])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HTTP_SEC_PURPOSE": "prefetch"},
+        {"HTTP_SEC_PURPOSE": "prefetch;prerender"},
+        {"HTTP_PURPOSE": "prefetch"},
+        {"HTTP_X_PURPOSE": "preview"},
+        {"HTTP_X_MOZ": "prefetch"},
+    ],
+    ids=["sec-purpose", "prerender", "purpose", "x-purpose", "x-moz"],
+)
 def test_prefetches_are_followed_but_not_counted(link, headers):
     response = Client().get("/go/plan", HTTP_USER_AGENT=CHROME_PHONE, **headers)
     assert response.status_code == 302
@@ -136,27 +171,32 @@ def test_head_requests_are_not_counted(link):
     assert clicks(link) == 0
 
 
-@pytest.mark.parametrize("agent", [
-    # Microsoft Safe Links / Defender and other mail filters
-    "Mozilla/5.0 (compatible; MSOffice 16; Microsoft Office Safe Links)",
-    "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17328; Pro)",
-    "Mozilla/4.0 (compatible; ms-office; MSOffice 16)",
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) BingPreview/1.0b",
-    "Proofpoint URL Defense",
-    "Mimecast-URL-Protect/1.0",
-    "Barracuda Sentinel (EE)",
-    # link previews and robots
-    "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
-    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
-    "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
-    "WhatsApp/2.23.20.0",
-    "TelegramBot (like TwitterBot)",
-    "Mozilla/5.0 (Windows NT 6.1; WOW64) SkypeUriPreview Preview/0.5",
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/126.0.0.0 Safari/537.36",
-    "curl/8.5.0",
-    "python-requests/2.32.3",
-    "",
-], ids=lambda a: a[:30] or "no-agent")
+@pytest.mark.parametrize(
+    "agent",
+    [
+        # Microsoft Safe Links / Defender and other mail filters
+        "Mozilla/5.0 (compatible; MSOffice 16; Microsoft Office Safe Links)",
+        "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17328; Pro)",
+        "Mozilla/4.0 (compatible; ms-office; MSOffice 16)",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) BingPreview/1.0b",
+        "Proofpoint URL Defense",
+        "Mimecast-URL-Protect/1.0",
+        "Barracuda Sentinel (EE)",
+        # link previews and robots
+        "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+        "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+        "WhatsApp/2.23.20.0",
+        "TelegramBot (like TwitterBot)",
+        "Mozilla/5.0 (Windows NT 6.1; WOW64) SkypeUriPreview Preview/0.5",
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/126.0.0.0 "
+        "Safari/537.36",
+        "curl/8.5.0",
+        "python-requests/2.32.3",
+        "",
+    ],
+    ids=lambda a: a[:30] or "no-agent",
+)
 def test_link_scanners_are_followed_but_not_counted(link, agent):
     response = Client().get("/go/plan", HTTP_USER_AGENT=agent)
     assert response.status_code == 302
@@ -164,13 +204,16 @@ def test_link_scanners_are_followed_but_not_counted(link, agent):
 
 
 def test_ordinary_browsers_are_counted(link):
-    for agent in [FIREFOX, CHROME_PHONE,
-                  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-                  "Version/17.5 Mobile/15E148 Safari/604.1",
-                  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-                  "Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0",
-                  "Mozilla/5.0 (Linux; Android 13; CUBOT X30) AppleWebKit/537.36 (KHTML, like Gecko) "
-                  "Chrome/120.0 Mobile Safari/537.36"]:
+    for agent in [
+        FIREFOX,
+        CHROME_PHONE,
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+        "Version/17.5 Mobile/15E148 Safari/604.1",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0",
+        "Mozilla/5.0 (Linux; Android 13; CUBOT X30) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/120.0 Mobile Safari/537.36",
+    ]:
         Client().get("/go/plan", HTTP_USER_AGENT=agent)
     assert clicks(link) == 5
 
@@ -200,12 +243,14 @@ def test_post_to_a_short_link_is_refused(link):
     assert clicks(link) == 0
 
 
-# --- organisers -------------------------------------------------------------------------------------------------
+# --- organisers ---------------------------------------------------------------------------------------------
 
 
 def test_organiser_makes_a_link_sees_its_clicks_and_qr(organiser_client, alliance):
-    response = organiser_client.post(f"/organise/alliances/{alliance.slug}/links/",
-                                     {"url": "https://www.example.org/report", "code": "Report2024"})
+    response = organiser_client.post(
+        f"/organise/alliances/{alliance.slug}/links/",
+        {"url": "https://www.example.org/report", "code": "Report2024"},
+    )
     assert response.status_code == 302
     assert response["Location"] == f"/organise/alliances/{alliance.slug}/links/Report2024/"
     for _ in range(3):
@@ -227,7 +272,8 @@ def test_qr_code_encodes_the_short_url(organiser_client, alliance, link, setting
     svg = organiser_client.get(f"/organise/alliances/{alliance.slug}/links/plan/qr.svg").content
     expected = io.BytesIO()
     segno.make("https://pledgecard.example.org/go/plan", error="m").save(
-        expected, kind="svg", scale=8, title="QR code for https://pledgecard.example.org/go/plan")
+        expected, kind="svg", scale=8, title="QR code for https://pledgecard.example.org/go/plan"
+    )
     assert svg == expected.getvalue()
 
 
@@ -239,10 +285,10 @@ def test_organisers_of_another_alliance_cannot_see_a_link(client, alliance, link
     other = Alliance.objects.create(name="Other", slug="other", contact_email="o@example.org")
     client.force_login(make_organiser(other, email="other@example.org"))
     assert client.get(f"/organise/alliances/{alliance.slug}/links/plan/").status_code == 403
-    assert client.get(f"/organise/alliances/other/links/plan/").status_code == 404  # not theirs: not found
+    assert client.get("/organise/alliances/other/links/plan/").status_code == 404  # not theirs: not found
 
 
-# --- the command line -------------------------------------------------------------------------------------------
+# --- the command line ---------------------------------------------------------------------------------------
 
 
 def test_cli_add_prints_the_short_url_and_list_prints_csv(alliance, settings):
@@ -260,18 +306,21 @@ def test_cli_add_prints_the_short_url_and_list_prints_csv(alliance, settings):
     call_command("links", "list", alliance.slug, stdout=out)
     rows = list(csv.reader(io.StringIO(out.getvalue())))
     assert rows[0] == ["code", "url", "clicks"]
-    assert sorted(rows[1:]) == sorted([["first", "https://www.example.org/a", "2"],
-                                       [generated, "https://www.example.org/b", "0"]])
+    assert sorted(rows[1:]) == sorted(
+        [["first", "https://www.example.org/a", "2"], [generated, "https://www.example.org/b", "0"]]
+    )
 
 
-@pytest.mark.parametrize("args, message", [
-    (["add", "no-such", "https://example.org/"], "There is no alliance"),
-    (["add", "test-alliance", "javascript:alert(1)"], "can only open a web page"),
-    (["add", "test-alliance", "data:text/html,x"], "can only open a web page"),
-    (["add", "test-alliance", "https://example.org/", "--code", "bad code"], "A code may have"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["add", "no-such", "https://example.org/"], "There is no alliance"),
+        (["add", "test-alliance", "javascript:alert(1)"], "can only open a web page"),
+        (["add", "test-alliance", "data:text/html,x"], "can only open a web page"),
+        (["add", "test-alliance", "https://example.org/", "--code", "bad code"], "A code may have"),
+    ],
+)
 def test_cli_refuses_bad_input(alliance, args, message):
     with pytest.raises(CommandError, match=message):
         call_command("links", *args, stdout=io.StringIO())
     assert not ShortLink.objects.exists()
-

@@ -1,11 +1,11 @@
-"""Stories: submitted without an account, moderated (publish, return with a note, reject) with emails through a
-real SMTP server, resubmitted through the author's private link, published on a page and a feed, spam refused,
-and covered by people's export and erase."""
+"""Stories: submitted without an account, moderated (publish, return with a note, reject) with emails through
+a real SMTP server, resubmitted through the author's private link, published on a page and a feed, spam
+refused, and covered by people's export and erase."""
 
 import re
-import xml.etree.ElementTree as ET
 
 import pytest
+from defusedxml import ElementTree as ET
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -32,10 +32,17 @@ def _fresh_limits():
 
 
 def story_data(**overrides):
-    data = {"title": "We asked the mosque first", "name": "Saima Hussain", "organisation": "Bradford Council",
-            "email": "saima@example.org", "credit": "named", "image_alt": "", "website": "",
-            "text": "At the event I pledged to ask a community group first.\r\n\r\nFourteen people came.\r\nSix "
-                    "had high blood pressure."}
+    data = {
+        "title": "We asked the mosque first",
+        "name": "Saima Hussain",
+        "organisation": "Bradford Council",
+        "email": "saima@example.org",
+        "credit": "named",
+        "image_alt": "",
+        "website": "",
+        "text": "At the event I pledged to ask a community group first.\r\n\r\nFourteen people came.\r\nSix "
+        "had high blood pressure.",
+    }
     data.update(overrides)
     return data
 
@@ -52,7 +59,7 @@ def text_of(message) -> str:
     return message.get_body(("plain",)).get_content()
 
 
-# --- submitting -------------------------------------------------------------------------------------------------
+# --- submitting ---------------------------------------------------------------------------------------------
 
 
 def test_anyone_submits_a_story_and_it_waits_for_an_organiser(client, alliance, smtp, settings):
@@ -63,10 +70,14 @@ def test_anyone_submits_a_story_and_it_waits_for_an_organiser(client, alliance, 
     story = Story.objects.get()
     assert response["Location"] == f"/my-story/{story.public_id}/"
     assert story.status == Story.Status.SUBMITTED and story.credit == "named" and story.consent_at
-    assert story.text == ("At the event I pledged to ask a community group first.\n\nFourteen people came.\nSix had "
-                          "high blood pressure.")  # plain text, paragraphs kept, one kind of line break
-    assert story.paragraphs == ["At the event I pledged to ask a community group first.",
-                                "Fourteen people came.\nSix had high blood pressure."]
+    assert story.text == (
+        "At the event I pledged to ask a community group first.\n\nFourteen people came.\nSix had "
+        "high blood pressure."
+    )  # plain text, paragraphs kept, one kind of line break
+    assert story.paragraphs == [
+        "At the event I pledged to ask a community group first.",
+        "Fourteen people came.\nSix had high blood pressure.",
+    ]
     assert list(story.themes.all()) == [maternity]
     mine = client.get(response["Location"]).content.decode()
     assert "Waiting for an organiser" in mine
@@ -88,19 +99,33 @@ def test_the_form_without_javascript_is_plain_html(client, alliance):
     assert 'class="pc-honeypot" aria-hidden="true"' in html
 
 
-@pytest.mark.parametrize("overrides, field, message", [
-    ({"title": ""}, "title", "Enter a title for your story"),
-    ({"text": "   "}, "text", "Write your story"),
-    ({"text": "x" * 10_001}, "text", "10,000 characters or fewer"),
-    ({"name": ""}, "name", "Enter your name"),
-    ({"email": "nope"}, "email", "Enter an email address in the correct format"),
-    ({"credit": ""}, "credit", "Select how we may publish your story"),
-    ({"credit": "everywhere"}, "credit", "Select how we may publish your story"),
-    ({"themes": ["99999"]}, "themes", "Select themes from the list"),
-    ({"themes": ["1\x00"]}, "themes", "Select themes from the list"),
-    ({"title": "Ti\x00tle"}, "title", None),
-], ids=["no-title", "no-text", "long-text", "no-name", "bad-email", "no-consent", "bad-consent", "unknown-theme",
-        "nul-theme", "nul-title"])
+@pytest.mark.parametrize(
+    "overrides, field, message",
+    [
+        ({"title": ""}, "title", "Enter a title for your story"),
+        ({"text": "   "}, "text", "Write your story"),
+        ({"text": "x" * 10_001}, "text", "10,000 characters or fewer"),
+        ({"name": ""}, "name", "Enter your name"),
+        ({"email": "nope"}, "email", "Enter an email address in the correct format"),
+        ({"credit": ""}, "credit", "Select how we may publish your story"),
+        ({"credit": "everywhere"}, "credit", "Select how we may publish your story"),
+        ({"themes": ["99999"]}, "themes", "Select themes from the list"),
+        ({"themes": ["1\x00"]}, "themes", "Select themes from the list"),
+        ({"title": "Ti\x00tle"}, "title", None),
+    ],
+    ids=[
+        "no-title",
+        "no-text",
+        "long-text",
+        "no-name",
+        "bad-email",
+        "no-consent",
+        "bad-consent",
+        "unknown-theme",
+        "nul-theme",
+        "nul-title",
+    ],
+)
 def test_bad_input_is_said_beside_the_field_and_nothing_is_saved(client, alliance, overrides, field, message):
     response = submit(client, alliance, **overrides)
     assert response.status_code == 400
@@ -117,8 +142,10 @@ def test_a_picture_is_checked_stored_without_metadata_and_needs_a_description(cl
     assert missing_alt.status_code == 400
     assert "Describe the picture for people who cannot see it" in missing_alt.content.decode()
     photo.seek(0)
-    response = client.post(f"/stories/{alliance.slug}/new/", {**story_data(image_alt="Volunteers at the open day"),
-                                                             "image": photo})
+    response = client.post(
+        f"/stories/{alliance.slug}/new/",
+        {**story_data(image_alt="Volunteers at the open day"), "image": photo},
+    )
     assert response.status_code == 302
     story = Story.objects.get()
     assert story.image_type == "image/jpeg" and story.image_alt == "Volunteers at the open day"
@@ -131,15 +158,28 @@ def test_a_picture_is_checked_stored_without_metadata_and_needs_a_description(cl
     assert Client().get(f"/stories/{alliance.slug}/{story.public_id}/picture").status_code == 404
 
 
-@pytest.mark.parametrize("data, name, content_type", [
-    (b"%PDF-1.4\n%%EOF\n", "photo.jpg", "image/jpeg"),
-    (b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "photo.png", "image/png"),
-    (b"GIF89a" + b"\x00" * 20, "photo.gif", "image/gif"),
-    (b"<html><body>hi</body></html>", "photo.jpeg", "image/jpeg"),
-], ids=["pdf-as-jpeg", "svg-as-png", "forged-gif", "html-as-jpeg"])
+@pytest.mark.parametrize(
+    "data, name, content_type",
+    [
+        (b"%PDF-1.4\n%%EOF\n", "photo.jpg", "image/jpeg"),
+        (
+            b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>",
+            "photo.png",
+            "image/png",
+        ),
+        (b"GIF89a" + b"\x00" * 20, "photo.gif", "image/gif"),
+        (b"<html><body>hi</body></html>", "photo.jpeg", "image/jpeg"),
+    ],
+    ids=["pdf-as-jpeg", "svg-as-png", "forged-gif", "html-as-jpeg"],
+)
 def test_forged_pictures_are_refused(client, alliance, data, name, content_type):
-    response = client.post(f"/stories/{alliance.slug}/new/", {
-        **story_data(image_alt="A picture"), "image": SimpleUploadedFile(name, data, content_type=content_type)})
+    response = client.post(
+        f"/stories/{alliance.slug}/new/",
+        {
+            **story_data(image_alt="A picture"),
+            "image": SimpleUploadedFile(name, data, content_type=content_type),
+        },
+    )
     assert response.status_code == 400
     html = response.content.decode()
     assert 'id="image-error"' in html
@@ -149,14 +189,19 @@ def test_forged_pictures_are_refused(client, alliance, data, name, content_type)
 
 def test_an_oversized_picture_is_refused_with_a_clear_message(client, alliance, settings):
     big = png_bytes() + b"\x00" * settings.PLEDGECARD_STORY_IMAGE_MAX_BYTES  # just over 5 MB
-    response = client.post(f"/stories/{alliance.slug}/new/", {
-        **story_data(image_alt="A picture"), "image": SimpleUploadedFile("big.png", big, content_type="image/png")})
+    response = client.post(
+        f"/stories/{alliance.slug}/new/",
+        {
+            **story_data(image_alt="A picture"),
+            "image": SimpleUploadedFile("big.png", big, content_type="image/png"),
+        },
+    )
     assert response.status_code == 400
     assert "The picture must be smaller than 5 MB" in response.content.decode()
     assert not Story.objects.exists()
 
 
-# --- spam -------------------------------------------------------------------------------------------------------
+# --- spam ---------------------------------------------------------------------------------------------------
 
 
 def test_a_burst_from_one_client_is_refused_politely_and_keeps_the_words(alliance):
@@ -183,7 +228,7 @@ def test_the_honeypot_catches_robots_and_saves_nothing(client, alliance):
     assert not Story.objects.exists() and not Message.objects.exists()
 
 
-# --- moderation -------------------------------------------------------------------------------------------------
+# --- moderation ---------------------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -226,15 +271,19 @@ def test_published_without_a_name_shows_no_name(organiser_client, alliance, clie
     submit(client, alliance, credit="anonymous", title="Quiet work")
     story = Story.objects.get(title="Quiet work")
     organiser_client.post(f"{queue_url(alliance)}{story.public_id}/publish/")
-    for url in [f"/stories/{alliance.slug}/", f"/stories/{alliance.slug}/{story.public_id}/",
-                f"/stories/{alliance.slug}/feed/"]:
+    for url in [
+        f"/stories/{alliance.slug}/",
+        f"/stories/{alliance.slug}/{story.public_id}/",
+        f"/stories/{alliance.slug}/feed/",
+    ]:
         html = Client().get(url).content.decode()
         assert "Quiet work" in html and "Saima" not in html and "Bradford Council" not in html, url
         assert "saima@example.org" not in html
 
 
-def test_return_with_a_note_then_the_author_edits_and_resubmits(organiser_client, alliance, submitted, smtp,
-                                                                settings, django_capture_on_commit_callbacks):
+def test_return_with_a_note_then_the_author_edits_and_resubmits(
+    organiser_client, alliance, submitted, smtp, settings, django_capture_on_commit_callbacks
+):
     settings.SITE_URL = "http://testserver"
     empty = organiser_client.post(f"{queue_url(alliance)}{submitted.public_id}/return/", {"note": " "})
     assert empty.status_code == 400 and "Write a note to the author" in empty.content.decode()
@@ -257,7 +306,9 @@ def test_return_with_a_note_then_the_author_edits_and_resubmits(organiser_client
     page = author.get(opened["Location"]).content.decode()
     assert "The organisers ask" in page and str(escape("And <b>which</b> ward?")) in page
     assert 'value="We asked the mosque first"' in page  # the form, filled in
-    changed = author.post(opened["Location"], story_data(text="Now with the change we will make.\n\nWard: Manningham."))
+    changed = author.post(
+        opened["Location"], story_data(text="Now with the change we will make.\n\nWard: Manningham.")
+    )
     assert changed.status_code == 302
     submitted.refresh_from_db()
     assert submitted.status == Story.Status.SUBMITTED and "Manningham" in submitted.text
@@ -268,11 +319,22 @@ def test_return_with_a_note_then_the_author_edits_and_resubmits(organiser_client
     assert submitted.title in organiser_client.get(queue_url(alliance)).content.decode()
 
 
-def test_a_returned_story_email_is_not_sent_once_it_was_sent_again(organiser_client, alliance, submitted, smtp):
+def test_a_returned_story_email_is_not_sent_once_it_was_sent_again(
+    organiser_client, alliance, submitted, smtp
+):
     organiser_client.post(f"{queue_url(alliance)}{submitted.public_id}/return/", {"note": "Add a ward"})
-    services.story_resubmit(submitted, words=services.StoryWords(
-        title="New", text="Text", themes=[], name="Saima", organisation="", email="saima@example.org",
-        credit="named"))
+    services.story_resubmit(
+        submitted,
+        words=services.StoryWords(
+            title="New",
+            text="Text",
+            themes=[],
+            name="Saima",
+            organisation="",
+            email="saima@example.org",
+            credit="named",
+        ),
+    )
     report = deliver_due()
     assert report.outcomes["cancelled"] == 1 and not smtp.received
 
@@ -318,17 +380,26 @@ def test_another_alliances_organiser_cannot_moderate(client, alliance, submitted
     assert submitted.status == Story.Status.SUBMITTED
 
 
-# --- published: escaped, never HTML -------------------------------------------------------------------------------
+# --- published: escaped, never HTML -------------------------------------------------------------------------
 
 
 def test_story_text_is_plain_text_everywhere(organiser_client, alliance, client):
-    submit(client, alliance, title=f"Title {SCRIPT}", text=f"{SCRIPT}\n\n<img src=x onerror=alert(1)> & more",
-           name=SCRIPT)
+    submit(
+        client,
+        alliance,
+        title=f"Title {SCRIPT}",
+        text=f"{SCRIPT}\n\n<img src=x onerror=alert(1)> & more",
+        name=SCRIPT,
+    )
     story = Story.objects.get()
     assert story.text.startswith(SCRIPT)  # stored as typed
     organiser_client.post(f"{queue_url(alliance)}{story.public_id}/publish/")
-    for url in [f"/stories/{alliance.slug}/", f"/stories/{alliance.slug}/{story.public_id}/",
-                queue_url(alliance) + "?show=all", f"{queue_url(alliance)}{story.public_id}/"]:
+    for url in [
+        f"/stories/{alliance.slug}/",
+        f"/stories/{alliance.slug}/{story.public_id}/",
+        queue_url(alliance) + "?show=all",
+        f"{queue_url(alliance)}{story.public_id}/",
+    ]:
         html = (organiser_client if "organise" in url else Client()).get(url).content.decode()
         assert "<script>alert" not in html and "<img src=x" not in html, url
         assert str(escape(SCRIPT)) in html, url
@@ -353,10 +424,12 @@ def test_feed_lists_published_stories_newest_first(alliance):
     ns = {"a": "http://www.w3.org/2005/Atom"}
     assert [e.find("a:title", ns).text for e in root.findall("a:entry", ns)] == ["Newer", "Older"]
     assert root.find("a:entry/a:id", ns).text == f"urn:uuid:{newer.public_id}"
-    assert root.find("a:entry/a:link", ns).get("href").endswith(f"/stories/{alliance.slug}/{newer.public_id}/")
+    assert (
+        root.find("a:entry/a:link", ns).get("href").endswith(f"/stories/{alliance.slug}/{newer.public_id}/")
+    )
 
 
-# --- people's data ----------------------------------------------------------------------------------------------
+# --- people's data ------------------------------------------------------------------------------------------
 
 
 def test_people_export_and_erase_cover_stories(alliance, django_capture_on_commit_callbacks, settings):

@@ -51,8 +51,10 @@ def test_the_alliance_can_publish_first_and_moderate_after(organiser_client, eve
     write(event)
     write(event, commitment="Private one", share="", name="Private", email="p@example.org")
     write(event, commitment="Call me on 07700 900123", name="Phone", email="ph@example.org")
-    shown, not_shared, with_phone = (Postcard.objects.get(commitment=c) for c in
-                                     ("Pledge number 0", "Private one", "Call me on 07700 900123"))
+    shown, not_shared, with_phone = (
+        Postcard.objects.get(commitment=c)
+        for c in ("Pledge number 0", "Private one", "Call me on 07700 900123")
+    )
     assert shown.wall_status == "published"
     assert not_shared.wall_status == "pending"  # not shared: never on the wall whatever its status
     assert with_phone.wall_status == "pending"  # personal details wait, even when publishing first
@@ -77,14 +79,20 @@ def test_organisers_approve_and_hide_in_bulk(organiser_client, event):
     ids = [str(p.pk) for p in postcards]
     queue = organiser_client.get(moderate_url(event)).content.decode()
     assert all(f"Pledge number {i}" in queue for i in range(4)) and "Waiting (4)" in queue
-    response = organiser_client.post(moderate_url(event) + "?show=waiting",
-                                     {"action": "publish", "postcard": ids[:3]})
+    response = organiser_client.post(
+        moderate_url(event) + "?show=waiting", {"action": "publish", "postcard": ids[:3]}
+    )
     assert response.status_code == 302
     assert [p.wall_status for p in Postcard.objects.order_by("pk")] == ["published"] * 3 + ["pending"]
     html = wall_html(event)
     assert all(f"Pledge number {i}" in html for i in range(3)) and "Pledge number 3" not in html
     organiser_client.post(moderate_url(event), {"action": "hide", "postcard": ids[1:]})
-    assert [p.wall_status for p in Postcard.objects.order_by("pk")] == ["published", "hidden", "hidden", "hidden"]
+    assert [p.wall_status for p in Postcard.objects.order_by("pk")] == [
+        "published",
+        "hidden",
+        "hidden",
+        "hidden",
+    ]
     assert "Pledge number 1" not in wall_html(event)
     assert AuditEntry.objects.filter(action="wall.hide").get().detail == {"event": event.slug, "postcards": 3}
 
@@ -98,18 +106,23 @@ def test_bulk_actions_touch_only_this_events_shared_pledges(organiser_client, ev
     assert theirs.status_code == 302
     other = Postcard.objects.get(event=other_event)
     private = write(event, share="", name="Private", email="private@example.org", commitment="Private")[-1]
-    organiser_client.post(moderate_url(event), {"action": "publish", "postcard": [mine.pk, other.pk, private.pk]})
+    organiser_client.post(
+        moderate_url(event), {"action": "publish", "postcard": [mine.pk, other.pk, private.pk]}
+    )
     assert Postcard.objects.get(pk=mine.pk).wall_status == "published"
     assert Postcard.objects.get(pk=other.pk).wall_status == "pending"
     assert Postcard.objects.get(pk=private.pk).wall_status == "pending"
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"postcard": ["1"]}, "Choose Publish or Hide"),
-    ({"action": "delete", "postcard": ["1"]}, "Choose Publish or Hide"),
-    ({"action": "publish"}, "Select at least one pledge first"),
-    ({"action": "publish", "postcard": ["abc", "\x00", "9" * 40]}, "Select at least one pledge first"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"postcard": ["1"]}, "Choose Publish or Hide"),
+        ({"action": "delete", "postcard": ["1"]}, "Choose Publish or Hide"),
+        ({"action": "publish"}, "Select at least one pledge first"),
+        ({"action": "publish", "postcard": ["abc", "\x00", "9" * 40]}, "Select at least one pledge first"),
+    ],
+)
 def test_bulk_bad_input_is_a_400_with_a_message(organiser_client, event, data, message):
     write(event)
     response = organiser_client.post(moderate_url(event), data)
@@ -146,7 +159,9 @@ def test_reporting_needs_a_post_and_a_published_pledge(event):
     Client().post(f"/e/{event.slug}/wall/{postcard.pk}/report/")
     postcard.refresh_from_db()
     assert postcard.wall_reports == 0 and postcard.wall_reported_at is None
-    assert Client().post(f"/e/{event.slug}/wall/999999/report/").status_code == 302  # nothing to say to a guess
+    assert (
+        Client().post(f"/e/{event.slug}/wall/999999/report/").status_code == 302
+    )  # nothing to say to a guess
 
 
 def test_one_visitor_cannot_empty_the_wall(event):
@@ -169,18 +184,21 @@ def test_personal_details_are_flagged_in_the_queue(organiser_client, event):
     assert queue.count("Has an email address") == 1 and queue.count("Has a phone number") == 1
 
 
-@pytest.mark.parametrize("text, found", [
-    ("Write to amina@example.org", ["an email address"]),
-    ("amina (at) nhs (dot) net", ["an email address"]),
-    ("07700 900123", ["a phone number"]),
-    ("+44 7700 900123", ["a phone number"]),
-    ("(01274) 123456", ["a phone number"]),
-    ("0113-496-0000", ["a phone number"]),
-    ("NHS number 943 476 5919", ["a long number (a phone or NHS number?)"]),
-    ("Reduce waits by 20% in 2025", []),
-    ("Meet 10 people, 12 groups and 100 families", []),
-    ("", []),
-])
+@pytest.mark.parametrize(
+    "text, found",
+    [
+        ("Write to amina@example.org", ["an email address"]),
+        ("amina (at) nhs (dot) net", ["an email address"]),
+        ("07700 900123", ["a phone number"]),
+        ("+44 7700 900123", ["a phone number"]),
+        ("(01274) 123456", ["a phone number"]),
+        ("0113-496-0000", ["a phone number"]),
+        ("NHS number 943 476 5919", ["a long number (a phone or NHS number?)"]),
+        ("Reduce waits by 20% in 2025", []),
+        ("Meet 10 people, 12 groups and 100 families", []),
+        ("", []),
+    ],
+)
 def test_personal_details_detector(text, found):
     assert moderation.personal_details(text) == found
 

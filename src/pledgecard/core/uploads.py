@@ -1,8 +1,8 @@
 """Files people upload (resources' PDFs, stories' images): checked by what they are, not by what they claim.
 
 - A file's type comes from its first bytes (its "magic"), never from its name or the browser's Content-Type.
-- Images are opened with a real decoder (Pillow), fully decoded, and written again: what is stored is pixels we
-  made, without the camera's metadata (EXIF holds the place a photo was taken: personal data nobody needs).
+- Images are opened with a real decoder (Pillow), fully decoded, and written again: what is stored is pixels
+  we made, without the camera's metadata (EXIF holds the place a photo was taken: personal data nobody needs).
 - A PDF must start as a PDF does and end as one; one that carries active content (JavaScript, launch actions,
   embedded files) is "doubtful" and is only ever served as a download.
 - Sizes are limited while the upload arrives (`limit_uploads`): a file over the limit is skipped instead of
@@ -73,7 +73,8 @@ class CheckedFile:
 
 
 def safe_filename(name: str, extension: str, fallback: str = "file") -> str:
-    """The uploader's file name, reduced to letters, digits, dots, hyphens and underscores, with our extension."""
+    """The uploader's file name, reduced to letters, digits, dots, hyphens and underscores, with our
+    extension."""
     stem = (name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1].rsplit(".", 1)[0]
     stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
     stem = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-_")[:60] or fallback
@@ -98,8 +99,13 @@ def check_pdf(data: bytes, name: str) -> CheckedFile:
     # A real PDF ends with %%EOF (perhaps followed by a line break or a little padding).
     if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-1024:]:
         raise UploadRefused("The file is not a complete PDF. Save it again as a PDF and choose it again")
-    return CheckedFile(content=data, content_type=PDF, extension="pdf", filename=safe_filename(name, "pdf"),
-                       inline=PDF_ACTIVE.search(data) is None)
+    return CheckedFile(
+        content=data,
+        content_type=PDF,
+        extension="pdf",
+        filename=safe_filename(name, "pdf"),
+        inline=PDF_ACTIVE.search(data) is None,
+    )
 
 
 def check_image(data: bytes, name: str) -> CheckedFile:
@@ -134,27 +140,37 @@ def check_image(data: bytes, name: str) -> CheckedFile:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise UploadRefused("The picture is too large. Use one under 40 megapixels") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise UploadRefused("The picture could not be read. Save it again as a JPEG or PNG and choose it "
-                            "again") from exc
-    return CheckedFile(content=out.getvalue(), content_type=IMAGE_TYPES[extension], extension=extension,
-                       filename=safe_filename(name, extension, "picture"), inline=True)
+        raise UploadRefused(
+            "The picture could not be read. Save it again as a JPEG or PNG and choose it again"
+        ) from exc
+    return CheckedFile(
+        content=out.getvalue(),
+        content_type=IMAGE_TYPES[extension],
+        extension=extension,
+        filename=safe_filename(name, extension, "picture"),
+        inline=True,
+    )
 
 
 def check_upload(upload, *, max_bytes: int, pdf: bool = True, images: bool = True) -> CheckedFile:
-    """Accept a PDF and/or a picture, by content; raise UploadRefused with a message for the form otherwise."""
+    """Accept a PDF and/or a picture, by content; else UploadRefused, with words for the form."""
     data = _read(upload, max_bytes)
     kind = sniff(data[:16])
     if kind == "pdf" and pdf:
         return check_pdf(data, upload.name)
     if kind in IMAGE_TYPES and images:
         return check_image(data, upload.name)
-    wanted = " or ".join([w for w, on in (("a PDF", pdf), ("a picture (JPEG, PNG, GIF or WebP)", images)) if on])
+    wanted = " or ".join(
+        [w for w, on in (("a PDF", pdf), ("a picture (JPEG, PNG, GIF or WebP)", images)) if on]
+    )
     raise UploadRefused(f"The file must be {wanted}. This file is something else, whatever its name says")
 
 
 def store(checked: CheckedFile, folder: str) -> str:
     """Save under MEDIA_ROOT/folder with a random name; returns the storage name."""
-    return default_storage.save(f"{folder}/{uuid.uuid4().hex}.{checked.extension}", ContentFile(checked.content))
+    return default_storage.save(
+        f"{folder}/{uuid.uuid4().hex}.{checked.extension}", ContentFile(checked.content)
+    )
 
 
 def delete(name: str) -> None:
@@ -163,17 +179,22 @@ def delete(name: str) -> None:
 
 
 def file_response(name: str, *, content_type: str, filename: str, inline: bool) -> FileResponse:
-    """Serve a stored file: our own content type, never sniffed, inline only when we checked it is harmless."""
+    """Serve a stored file: our own content type, never sniffed; inline only when checked harmless."""
     if not name or not default_storage.exists(name):
         raise Http404("That file is no longer here.")
     if content_type != PDF and content_type not in IMAGE_TYPES.values():
         content_type, inline = "application/octet-stream", False
-    response = FileResponse(default_storage.open(name, "rb"), content_type=content_type,
-                            as_attachment=not inline, filename=filename)
+    response = FileResponse(
+        default_storage.open(name, "rb"),
+        content_type=content_type,
+        as_attachment=not inline,
+        filename=filename,
+    )
     response["X-Content-Type-Options"] = "nosniff"
     # The file is not one of our pages: it may load nothing and run nothing.
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; " \
-                                          "frame-ancestors 'none'; sandbox"
+    response["Content-Security-Policy"] = (
+        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; sandbox"
+    )
     response["Cache-Control"] = "private, max-age=3600"
     return response
 
@@ -193,7 +214,10 @@ class LimitedUploadHandler(FileUploadHandler):
     def receive_data_chunk(self, raw_data, start):
         self.received += len(raw_data)
         if self.received > self.max_bytes:
-            self.request.uploads_too_large = {*getattr(self.request, "uploads_too_large", set()), self.field_name}
+            self.request.uploads_too_large = {
+                *getattr(self.request, "uploads_too_large", set()),
+                self.field_name,
+            }
             raise SkipFile()
         return raw_data
 
@@ -216,7 +240,9 @@ def limit_uploads(max_bytes_setting: str):
             from django.conf import settings
 
             if request.method == "POST":
-                request.upload_handlers.insert(0, LimitedUploadHandler(request, getattr(settings, max_bytes_setting)))
+                request.upload_handlers.insert(
+                    0, LimitedUploadHandler(request, getattr(settings, max_bytes_setting))
+                )
             return protected(request, *args, **kwargs)
 
         return wrapper

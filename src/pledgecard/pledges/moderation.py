@@ -5,8 +5,10 @@ Plain Python, no Django. It flags, it never decides: an organiser reads what is 
 
 import re
 
-EMAIL = re.compile(r"[A-Za-z0-9._%+-]+\s*(?:@|\(at\)|\[at\])\s*[A-Za-z0-9-]+(?:\s*(?:\.|\(dot\)|\[dot\])\s*[A-Za-z0-9-]+)+",
-                   re.IGNORECASE)
+EMAIL = re.compile(
+    r"[A-Za-z0-9._%+-]+\s*(?:@|\(at\)|\[at\])\s*[A-Za-z0-9-]+(?:\s*(?:\.|\(dot\)|\[dot\])\s*[A-Za-z0-9-]+)+",
+    re.IGNORECASE,
+)
 # UK numbers as people write them: 07700 900123, +44 7700 900123, (01274) 123456, 0113-496-0000.
 PHONE = re.compile(r"(?<![\d])(?:\+\s?44\s?\(?0?\)?|\(?0)\d(?:[\s().-]{0,2}\d){8,10}(?![\d])")
 # A long run of digits that could be another number (an NHS number is 10 digits).

@@ -1,8 +1,8 @@
 """The pledge wall's moderation: what waits, what is published, what visitors report, and the alliance's rule.
 
-By default a shared pledge waits for an organiser. An alliance may publish first and moderate after; even then a
-pledge that seems to hold personal details (an email address, a phone number) waits. A visitor's report takes a
-pledge off the wall at once, until an organiser looks again.
+By default a shared pledge waits for an organiser. An alliance may publish first and moderate after; even then
+a pledge that seems to hold personal details (an email address, a phone number) waits. A visitor's report
+takes a pledge off the wall at once, until an organiser looks again.
 """
 
 from django.db import transaction
@@ -10,8 +10,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from pledgecard.core.models import AuditEntry
-from pledgecard.pledges.moderation import personal_details
 from pledgecard.pledges.models import Postcard, WallSettings, WallStatus
+from pledgecard.pledges.moderation import personal_details
 
 
 def publish_first(alliance) -> bool:
@@ -27,9 +27,11 @@ def status_for_new(*, alliance, share_on_wall: bool, commitment: str) -> str:
 
 def settings_save(alliance, *, publish_first: bool, actor) -> WallSettings:
     wall_settings, _ = WallSettings.objects.update_or_create(
-        alliance=alliance, defaults={"publish_first": publish_first, "updated_by": actor})
-    AuditEntry.objects.create(actor=actor, alliance=alliance, action="wall.settings",
-                              detail={"publish_first": publish_first})
+        alliance=alliance, defaults={"publish_first": publish_first, "updated_by": actor}
+    )
+    AuditEntry.objects.create(
+        actor=actor, alliance=alliance, action="wall.settings", detail={"publish_first": publish_first}
+    )
     return wall_settings
 
 
@@ -42,24 +44,41 @@ def moderate(event, *, ids, publish: bool, actor) -> int:
     status = WallStatus.PUBLISHED if publish else WallStatus.HIDDEN
     with transaction.atomic():
         changed = shared(event).filter(pk__in=ids).update(wall_status=status, wall_reported_at=None)
-        AuditEntry.objects.create(actor=actor, alliance=event.alliance, action="wall.publish" if publish else "wall.hide",
-                                  detail={"event": event.slug, "postcards": changed})
+        AuditEntry.objects.create(
+            actor=actor,
+            alliance=event.alliance,
+            action="wall.publish" if publish else "wall.hide",
+            detail={"event": event.slug, "postcards": changed},
+        )
     return changed
 
 
 def report(event, pk: int) -> bool:
-    """A visitor reports a published pledge: off the wall until an organiser looks. False if not on the wall."""
-    return bool(shared(event).filter(pk=pk, wall_status=WallStatus.PUBLISHED).update(
-        wall_status=WallStatus.PENDING, wall_reported_at=timezone.now(), wall_reports=F("wall_reports") + 1))
+    """A visitor reports a published pledge: off the wall until an organiser looks. False if not shown."""
+    return bool(
+        shared(event)
+        .filter(pk=pk, wall_status=WallStatus.PUBLISHED)
+        .update(
+            wall_status=WallStatus.PENDING,
+            wall_reported_at=timezone.now(),
+            wall_reports=F("wall_reports") + 1,
+        )
+    )
 
 
 def queue(event, show: str):
     """(postcards, counts) for the organiser's queue: waiting (reported first), published or hidden."""
     postcards = shared(event).select_related("sector", "theme")
-    status = {"waiting": WallStatus.PENDING, "published": WallStatus.PUBLISHED, "hidden": WallStatus.HIDDEN}[show]
-    listed = postcards.filter(wall_status=status).order_by(F("wall_reported_at").desc(nulls_last=True), "created_at")
+    status = {"waiting": WallStatus.PENDING, "published": WallStatus.PUBLISHED, "hidden": WallStatus.HIDDEN}[
+        show
+    ]
+    listed = postcards.filter(wall_status=status).order_by(
+        F("wall_reported_at").desc(nulls_last=True), "created_at"
+    )
     counts = {s: postcards.filter(wall_status=s).count() for s in WallStatus.values}
-    counts["reported"] = postcards.filter(wall_reported_at__isnull=False, wall_status=WallStatus.PENDING).count()
+    counts["reported"] = postcards.filter(
+        wall_reported_at__isnull=False, wall_status=WallStatus.PENDING
+    ).count()
     return listed, counts
 
 

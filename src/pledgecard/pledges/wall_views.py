@@ -1,4 +1,4 @@
-"""The pledge wall: visitors report a pledge; organisers approve or hide pledges in bulk, and choose the rule."""
+"""The pledge wall: visitors report a pledge; organisers approve or hide in bulk, and choose the rule."""
 
 from django import forms
 from django.contrib import messages
@@ -32,23 +32,33 @@ def wall_report(request, slug, pk):
     event = get_object_or_404(Event, slug=slug)
     key = _reports_key(request)
     if cache.get(key, 0) >= REPORTS_PER_CLIENT:
-        messages.info(request, "Thank you. You have reported several pledges: an organiser will look at the wall.")
+        messages.info(
+            request, "Thank you. You have reported several pledges: an organiser will look at the wall."
+        )
         return redirect("pledges:wall", slug=event.slug)
     if wall.report(event, pk):
         cache.add(key, 0, REPORT_WINDOW_SECONDS)
         cache.incr(key)
-    messages.success(request, "Thank you for telling us. That pledge is hidden until an organiser has looked at it.")
+    messages.success(
+        request, "Thank you for telling us. That pledge is hidden until an organiser has looked at it."
+    )
     return redirect("pledges:wall", slug=event.slug)
 
 
 class WallSettingsForm(NHSForm):
     publish_first = forms.ChoiceField(
-        label="When someone shares a pledge", widget=forms.RadioSelect,
-        choices=[("no", "It waits until an organiser approves it"),
-                 ("yes", "It is shown at once, and organisers moderate after")],
+        label="When someone shares a pledge",
+        widget=forms.RadioSelect,
+        choices=[
+            ("no", "It waits until an organiser approves it"),
+            ("yes", "It is shown at once, and organisers moderate after"),
+        ],
         help_text="Pledges that seem to hold personal details, and any a visitor reports, always wait.",
-        error_messages={"required": "Select when shared pledges are shown",
-                        "invalid_choice": "Select when shared pledges are shown"})
+        error_messages={
+            "required": "Select when shared pledges are shown",
+            "invalid_choice": "Select when shared pledges are shown",
+        },
+    )
 
 
 SHOWN = ("waiting", "published", "hidden")
@@ -58,9 +68,17 @@ def _moderation_page(request, event, show, *, problem="", settings_form=None, st
     postcards, counts = wall.queue(event, show)
     rows = [(postcard, wall.flags(postcard)) for postcard in postcards[:500]]
     settings_form = settings_form or WallSettingsForm(
-        initial={"publish_first": "yes" if wall.publish_first(event.alliance) else "no"})
-    context = {"event": event, "rows": rows, "counts": counts, "show": show, "settings_form": settings_form,
-               "problem": problem, "page_title": f"Pledge wall – {event.title}"}
+        initial={"publish_first": "yes" if wall.publish_first(event.alliance) else "no"}
+    )
+    context = {
+        "event": event,
+        "rows": rows,
+        "counts": counts,
+        "show": show,
+        "settings_form": settings_form,
+        "problem": problem,
+        "page_title": f"Pledge wall – {event.title}",
+    }
     return render(request, "pledges/organise/wall.jinja", context, status=status)
 
 
@@ -98,6 +116,10 @@ def wall_settings(request, slug):
         return _moderation_page(request, event, "waiting", settings_form=form, status=400)
     publish_first = form.cleaned_data["publish_first"] == "yes"
     wall.settings_save(event.alliance, publish_first=publish_first, actor=request.user)
-    messages.success(request, "Saved. New shared pledges are shown at once, and you moderate after." if publish_first
-                     else "Saved. New shared pledges wait until an organiser approves them.")
+    messages.success(
+        request,
+        "Saved. New shared pledges are shown at once, and you moderate after."
+        if publish_first
+        else "Saved. New shared pledges wait until an organiser approves them.",
+    )
     return redirect("wall:moderation", slug=event.slug)

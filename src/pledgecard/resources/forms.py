@@ -37,9 +37,16 @@ class ThemesField(forms.ModelMultipleChoiceField):
 def themes_field(label="Themes (optional)", help_text=""):
     from pledgecard.pledges.models import Theme
 
-    return ThemesField(label=label, required=False, queryset=Theme.objects.all(), help_text=help_text,
-                       error_messages={"invalid_choice": "Select themes from the list",
-                                       "invalid_pk_value": "Select themes from the list"})
+    return ThemesField(
+        label=label,
+        required=False,
+        queryset=Theme.objects.all(),
+        help_text=help_text,
+        error_messages={
+            "invalid_choice": "Select themes from the list",
+            "invalid_pk_value": "Select themes from the list",
+        },
+    )
 
 
 def checkbox_params(bound_field, legend_size="s") -> dict:
@@ -50,8 +57,10 @@ def checkbox_params(bound_field, legend_size="s") -> dict:
         "idPrefix": bound_field.auto_id,
         "name": bound_field.html_name,
         "fieldset": {"legend": {"text": bound_field.label, "size": legend_size}},
-        "items": [{"value": str(v), "text": str(t), "checked": str(v) in chosen}
-                  for v, t in bound_field.field.choices],
+        "items": [
+            {"value": str(v), "text": str(t), "checked": str(v) in chosen}
+            for v, t in bound_field.field.choices
+        ],
     }
     if bound_field.help_text:
         params["hint"] = {"text": str(bound_field.help_text)}
@@ -61,34 +70,63 @@ def checkbox_params(bound_field, legend_size="s") -> dict:
 
 
 class ResourceForm(NHSForm):
-    title = NoNulCharField(label="Title", max_length=TITLE_MAX,
-                           error_messages={"required": "Enter the title of the resource",
-                                           "max_length": f"The title must be {TITLE_MAX} characters or fewer"})
-    summary = NoNulCharField(label="Summary (optional)", max_length=SUMMARY_MAX, required=False,
-                             help_text="One or two sentences: what it is and why someone should read it.",
-                             widget=forms.Textarea(attrs={"rows": 3}),
-                             error_messages={"max_length": f"The summary must be {SUMMARY_MAX} characters or fewer"})
-    version = NoNulCharField(label="Version (optional)", max_length=60, required=False,
-                             help_text="For example “November 2023” or “2nd edition”.",
-                             error_messages={"max_length": "The version must be 60 characters or fewer"})
+    title = NoNulCharField(
+        label="Title",
+        max_length=TITLE_MAX,
+        error_messages={
+            "required": "Enter the title of the resource",
+            "max_length": f"The title must be {TITLE_MAX} characters or fewer",
+        },
+    )
+    summary = NoNulCharField(
+        label="Summary (optional)",
+        max_length=SUMMARY_MAX,
+        required=False,
+        help_text="One or two sentences: what it is and why someone should read it.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": f"The summary must be {SUMMARY_MAX} characters or fewer"},
+    )
+    version = NoNulCharField(
+        label="Version (optional)",
+        max_length=60,
+        required=False,
+        help_text="For example “November 2023” or “2nd edition”.",
+        error_messages={"max_length": "The version must be 60 characters or fewer"},
+    )
     themes = themes_field(help_text="It is shown first to people whose postcard is about one of these.")
-    file = forms.FileField(label="Upload a PDF", required=False,
-                           help_text="A PDF (or a picture), up to 20 MB.")
-    external_url = NoNulCharField(label="Or the web address of the document", max_length=URL_MAX, required=False,
-                                  help_text="If it lives on another site, for example https://www.example.org/plan",
-                                  widget=forms.TextInput(attrs={"spellcheck": False, "inputmode": "url"}),
-                                  error_messages={"max_length": f"The address must be {URL_MAX} characters or fewer"})
-    code = NoNulCharField(label="Short link code (optional)", max_length=CODE_MAX, required=False,
-                          help_text="The end of its short link, like InequalitiesCallToAction. Leave blank and we "
-                                    "choose a short one.",
-                          widget=forms.TextInput(attrs={"spellcheck": False, "class": "nhsuk-input--width-20"}),
-                          error_messages={"max_length": f"The code must be {CODE_MAX} characters or fewer"})
-    position = forms.IntegerField(label="Order (optional)", required=False, min_value=0, max_value=999,
-                                  help_text="Lower numbers are shown first.",
-                                  widget=forms.TextInput(attrs={"inputmode": "numeric",
-                                                                "class": "nhsuk-input--width-4"}),
-                                  error_messages={"invalid": "Enter a whole number, like 1",
-                                                  "min_value": "Enter 0 or more", "max_value": "Enter 999 or less"})
+    file = forms.FileField(
+        label="Upload a PDF", required=False, help_text="A PDF (or a picture), up to 20 MB."
+    )
+    external_url = NoNulCharField(
+        label="Or the web address of the document",
+        max_length=URL_MAX,
+        required=False,
+        help_text="If it lives on another site, for example https://www.example.org/plan",
+        widget=forms.TextInput(attrs={"spellcheck": False, "inputmode": "url"}),
+        error_messages={"max_length": f"The address must be {URL_MAX} characters or fewer"},
+    )
+    code = NoNulCharField(
+        label="Short link code (optional)",
+        max_length=CODE_MAX,
+        required=False,
+        help_text="The end of its short link, like InequalitiesCallToAction. Leave blank and we "
+        "choose a short one.",
+        widget=forms.TextInput(attrs={"spellcheck": False, "class": "nhsuk-input--width-20"}),
+        error_messages={"max_length": f"The code must be {CODE_MAX} characters or fewer"},
+    )
+    position = forms.IntegerField(
+        label="Order (optional)",
+        required=False,
+        min_value=0,
+        max_value=999,
+        help_text="Lower numbers are shown first.",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "class": "nhsuk-input--width-4"}),
+        error_messages={
+            "invalid": "Enter a whole number, like 1",
+            "min_value": "Enter 0 or more",
+            "max_value": "Enter 999 or less",
+        },
+    )
 
     def __init__(self, *args, too_large=False, editing=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -117,7 +155,8 @@ class ResourceForm(NHSForm):
         upload = self.cleaned_data.get("file")
         if self.too_large:
             raise forms.ValidationError(
-                f"The file must be smaller than {uploads.megabytes(settings.PLEDGECARD_RESOURCE_MAX_BYTES)}")
+                f"The file must be smaller than {uploads.megabytes(settings.PLEDGECARD_RESOURCE_MAX_BYTES)}"
+            )
         if not upload:
             return None
         try:
@@ -156,16 +195,26 @@ class ResourceForm(NHSForm):
 
     def details(self) -> services.ResourceDetails:
         data = self.cleaned_data
-        return services.ResourceDetails(title=data["title"], summary=data["summary"], version=data["version"],
-                                        themes=list(data["themes"]), external_url=data["external_url"],
-                                        position=data["position"] or 0)
+        return services.ResourceDetails(
+            title=data["title"],
+            summary=data["summary"],
+            version=data["version"],
+            themes=list(data["themes"]),
+            external_url=data["external_url"],
+            position=data["position"] or 0,
+        )
 
 
 class LinkForm(NHSForm):
-    url = NoNulCharField(label="Web address the short link opens", max_length=URL_MAX,
-                         widget=forms.TextInput(attrs={"spellcheck": False, "inputmode": "url"}),
-                         error_messages={"required": "Enter the web address the short link opens",
-                                         "max_length": f"The address must be {URL_MAX} characters or fewer"})
+    url = NoNulCharField(
+        label="Web address the short link opens",
+        max_length=URL_MAX,
+        widget=forms.TextInput(attrs={"spellcheck": False, "inputmode": "url"}),
+        error_messages={
+            "required": "Enter the web address the short link opens",
+            "max_length": f"The address must be {URL_MAX} characters or fewer",
+        },
+    )
     code = ResourceForm.base_fields["code"]
 
     def clean_url(self):

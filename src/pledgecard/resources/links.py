@@ -29,8 +29,10 @@ def code_generate() -> str:
 def check_code(code: str) -> str:
     code = (code or "").strip()
     if not CHOSEN_CODE.fullmatch(code):
-        raise LinkRefused("A code may have letters, digits, hyphens (-) and underscores (_), up to 40 characters, "
-                          "starting with a letter or digit")
+        raise LinkRefused(
+            "A code may have letters, digits, hyphens (-) and underscores (_), up to 40 characters, "
+            "starting with a letter or digit"
+        )
     if code.lower() in RESERVED:
         raise LinkRefused(f"“{code}” is kept for the site itself. Choose another code")
     return code
@@ -38,8 +40,8 @@ def check_code(code: str) -> str:
 
 def check_target(url: str) -> str:
     """An http or https address with a host, exactly as given; anything else (javascript:, data:, file:, ...)
-    is refused. Spaces and control characters are refused too: browsers drop some of them, so
-    "java\\tscript:" would be read as "javascript:"."""
+    is refused. Spaces and control characters are refused too: browsers drop some of them, so "java\\tscript:"
+    would be read as "javascript:"."""
     url = (url or "").strip()
     if not url:
         raise LinkRefused("Enter the web address the short link opens")
@@ -54,13 +56,15 @@ def check_target(url: str) -> str:
     except ValueError as exc:
         raise LinkRefused("Enter a web address that starts with https://") from exc
     if parts.scheme.lower() not in ALLOWED_SCHEMES:
-        raise LinkRefused("A short link can only open a web page (an address starting with https:// or http://)")
+        raise LinkRefused(
+            "A short link can only open a web page (an address starting with https:// or http://)"
+        )
     if not host or "\\" in url or parts.username or parts.password:
         raise LinkRefused("Enter a web address that starts with https://, like https://www.example.org/page")
     return url
 
 
-# --- Which requests are people --------------------------------------------------------------------------------
+# --- Which requests are people ------------------------------------------------------------------------------
 
 # Link checkers that open every link in an email or a chat before anyone clicks it: Microsoft Safe Links and
 # Defender, other mail filters, link previews of chat and social apps, and search engines' robots.

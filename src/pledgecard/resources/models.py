@@ -1,7 +1,7 @@
 """Resources (documents to read and share) and short links (/go/CODE) with their clicks per day.
 
-Models refer to pledges' themes by name ("pledges.Theme") and import no other app's modules, so that
-events and pledges can ask `resources.selectors` for what to show without an import cycle.
+Models refer to pledges' themes by name ("pledges.Theme") and import no other app's modules, so that events
+and pledges can ask `resources.selectors` for what to show without an import cycle.
 """
 
 import uuid
@@ -69,8 +69,9 @@ class ShortLink(models.Model):
     alliance = models.ForeignKey(Alliance, on_delete=models.CASCADE, related_name="short_links")
     code = models.CharField(max_length=CODE_MAX)
     # Either a resource of the same alliance (its current version) or an address.
-    resource = models.OneToOneField(Resource, null=True, blank=True, on_delete=models.CASCADE,
-                                    related_name="short_link")
+    resource = models.OneToOneField(
+        Resource, null=True, blank=True, on_delete=models.CASCADE, related_name="short_link"
+    )
     target_url = models.URLField(max_length=URL_MAX, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -80,8 +81,10 @@ class ShortLink(models.Model):
         constraints = [
             models.UniqueConstraint(Lower("code"), name="short_link_code_unique_any_case"),
             models.CheckConstraint(
-                condition=(models.Q(resource__isnull=False, target_url="")
-                           | (models.Q(resource__isnull=True) & ~models.Q(target_url=""))),
+                condition=(
+                    models.Q(resource__isnull=False, target_url="")
+                    | (models.Q(resource__isnull=True) & ~models.Q(target_url=""))
+                ),
                 name="short_link_has_one_target",
             ),
         ]

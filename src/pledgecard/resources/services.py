@@ -28,7 +28,9 @@ def _code_free(code: str, *, except_link=None) -> bool:
 def check_code_free(code: str) -> str:
     code = links.check_code(code)
     if not _code_free(code):
-        raise CodeTaken(f"The code “{code}” is already used. Choose another, or leave it blank for one of ours")
+        raise CodeTaken(
+            f"The code “{code}” is already used. Choose another, or leave it blank for one of ours"
+        )
     return code
 
 
@@ -51,8 +53,9 @@ def link_create(*, alliance, url: str, code: str = "", created_by=None) -> Short
     target = links.check_target(url)
     chosen = check_code_free(code) if code else ""
     link = _save_link(ShortLink(alliance=alliance, target_url=target, created_by=created_by), chosen)
-    AuditEntry.objects.create(actor=created_by, alliance=alliance, action="links.add",
-                              detail={"code": link.code, "url": target})
+    AuditEntry.objects.create(
+        actor=created_by, alliance=alliance, action="links.add", detail={"code": link.code, "url": target}
+    )
     return link
 
 
@@ -61,8 +64,12 @@ def link_change_target(link: ShortLink, *, url: str, actor=None) -> ShortLink:
         raise LinkRefused("This link opens a resource: change the resource instead")
     link.target_url = links.check_target(url)
     link.save(update_fields=["target_url"])
-    AuditEntry.objects.create(actor=actor, alliance=link.alliance, action="links.change",
-                              detail={"code": link.code, "url": link.target_url})
+    AuditEntry.objects.create(
+        actor=actor,
+        alliance=link.alliance,
+        action="links.change",
+        detail={"code": link.code, "url": link.target_url},
+    )
     return link
 
 
@@ -84,7 +91,9 @@ def destination(link: ShortLink) -> str | None:
         if resource.is_file:
             from django.urls import reverse
 
-            return reverse("resources:file", kwargs={"public_id": resource.public_id, "filename": resource.file_name})
+            return reverse(
+                "resources:file", kwargs={"public_id": resource.public_id, "filename": resource.file_name}
+            )
         url = resource.external_url
     else:
         url = link.target_url
@@ -95,7 +104,8 @@ def destination(link: ShortLink) -> str | None:
 
 
 def click_record(link: ShortLink, *, on: dt.date | None = None) -> None:
-    """One more click today. One row per link per day, counted in the database (two clicks at once both count)."""
+    """One more click today. One row per link per day, counted in the database (two clicks at once both
+    count)."""
     day = on or timezone.localdate()
     if LinkClickDay.objects.filter(link=link, day=day).update(clicks=F("clicks") + 1):
         return
@@ -108,8 +118,12 @@ def click_record(link: ShortLink, *, on: dt.date | None = None) -> None:
 
 
 def links_with_clicks(alliance):
-    return (ShortLink.objects.filter(alliance=alliance).select_related("resource")
-            .annotate(clicks=Sum("click_days__clicks")).order_by("-created_at"))
+    return (
+        ShortLink.objects.filter(alliance=alliance)
+        .select_related("resource")
+        .annotate(clicks=Sum("click_days__clicks"))
+        .order_by("-created_at")
+    )
 
 
 @dataclass(frozen=True)
@@ -121,11 +135,13 @@ class ClickDay:
 def clicks_by_day(link: ShortLink, *, days: int = 30) -> list[ClickDay]:
     """The last `days` days, including days with no clicks, newest first."""
     today = timezone.localdate()
-    counted = dict(link.click_days.filter(day__gt=today - dt.timedelta(days=days)).values_list("day", "clicks"))
+    counted = dict(
+        link.click_days.filter(day__gt=today - dt.timedelta(days=days)).values_list("day", "clicks")
+    )
     return [ClickDay(day, counted.get(day, 0)) for day in (today - dt.timedelta(days=n) for n in range(days))]
 
 
-# --- Resources ------------------------------------------------------------------------------------------------
+# --- Resources ----------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -154,32 +170,54 @@ def _apply_file(resource: Resource, checked: uploads.CheckedFile | None) -> str:
     return old
 
 
-def resource_create(*, alliance, details: ResourceDetails, checked_file: uploads.CheckedFile | None = None,
-                    code: str = "", created_by=None) -> Resource:
+def resource_create(
+    *,
+    alliance,
+    details: ResourceDetails,
+    checked_file: uploads.CheckedFile | None = None,
+    code: str = "",
+    created_by=None,
+) -> Resource:
     """A resource with its own short link. Either a checked file or an external address."""
     if checked_file is None:
         external = links.check_target(details.external_url)
     else:
         external = ""
     chosen = check_code_free(code) if code else ""
-    resource = Resource(alliance=alliance, title=details.title, summary=details.summary, version=details.version,
-                        external_url=external, position=details.position, created_by=created_by)
+    resource = Resource(
+        alliance=alliance,
+        title=details.title,
+        summary=details.summary,
+        version=details.version,
+        external_url=external,
+        position=details.position,
+        created_by=created_by,
+    )
     _apply_file(resource, checked_file)
     try:
         with transaction.atomic():
             resource.save()
             resource.themes.set(details.themes)
             _save_link(ShortLink(alliance=alliance, resource=resource, created_by=created_by), chosen)
-            AuditEntry.objects.create(actor=created_by, alliance=alliance, action="resources.add",
-                                      detail={"resource": resource.pk, "title": resource.title})
+            AuditEntry.objects.create(
+                actor=created_by,
+                alliance=alliance,
+                action="resources.add",
+                detail={"resource": resource.pk, "title": resource.title},
+            )
     except Exception:
         uploads.delete(resource.file)  # nothing saved, so no file left behind
         raise
     return resource
 
 
-def resource_update(resource: Resource, *, details: ResourceDetails, checked_file: uploads.CheckedFile | None = None,
-                    actor=None) -> Resource:
+def resource_update(
+    resource: Resource,
+    *,
+    details: ResourceDetails,
+    checked_file: uploads.CheckedFile | None = None,
+    actor=None,
+) -> Resource:
     """Change what a resource says or give it a new version of its file; its short link stays the same."""
     resource.title, resource.summary, resource.version = details.title, details.summary, details.version
     resource.position = details.position
@@ -193,8 +231,12 @@ def resource_update(resource: Resource, *, details: ResourceDetails, checked_fil
     with transaction.atomic():
         resource.save()
         resource.themes.set(details.themes)
-        AuditEntry.objects.create(actor=actor, alliance=resource.alliance, action="resources.change",
-                                  detail={"resource": resource.pk, "version": resource.version})
+        AuditEntry.objects.create(
+            actor=actor,
+            alliance=resource.alliance,
+            action="resources.change",
+            detail={"resource": resource.pk, "version": resource.version},
+        )
         if old_file:
             transaction.on_commit(lambda: uploads.delete(old_file))
     return resource
@@ -203,6 +245,9 @@ def resource_update(resource: Resource, *, details: ResourceDetails, checked_fil
 def resource_archive(resource: Resource, *, archived: bool = True, actor=None) -> None:
     resource.archived = archived
     resource.save(update_fields=["archived", "updated_at"])
-    AuditEntry.objects.create(actor=actor, alliance=resource.alliance,
-                              action="resources.archive" if archived else "resources.restore",
-                              detail={"resource": resource.pk})
+    AuditEntry.objects.create(
+        actor=actor,
+        alliance=resource.alliance,
+        action="resources.archive" if archived else "resources.restore",
+        detail={"resource": resource.pk},
+    )

@@ -12,8 +12,11 @@ urlpatterns = [
     path("organise/alliances/<slug:alliance>/resources/", views.resource_list, name="list"),
     path("organise/alliances/<slug:alliance>/resources/new/", views.resource_new, name="new"),
     path("organise/alliances/<slug:alliance>/resources/<uuid:public_id>/", views.resource_edit, name="edit"),
-    path("organise/alliances/<slug:alliance>/resources/<uuid:public_id>/archive/", views.resource_archive,
-         name="archive"),
+    path(
+        "organise/alliances/<slug:alliance>/resources/<uuid:public_id>/archive/",
+        views.resource_archive,
+        name="archive",
+    ),
     path("organise/alliances/<slug:alliance>/links/", views.link_new, name="link_new"),
     path("organise/alliances/<slug:alliance>/links/<str:code>/", views.link_detail, name="link"),
     path("organise/alliances/<slug:alliance>/links/<str:code>/qr.svg", views.link_qr, name="link_qr"),

@@ -12,7 +12,7 @@ from pledgecard.resources import links, services
 from pledgecard.resources.forms import LinkForm, ResourceForm
 from pledgecard.resources.models import Resource, ShortLink
 
-# --- Organisers ------------------------------------------------------------------------------------------------
+# --- Organisers ---------------------------------------------------------------------------------------------
 
 
 def _list_page(request, alliance, link_form=None, status=200):
@@ -39,18 +39,26 @@ def resource_list(request, alliance):
 def resource_new(request, alliance):
     alliance = selectors.access_alliance(request.user, alliance)
     posted = request.method == "POST"
-    form = ResourceForm(request.POST if posted else None, request.FILES if posted else None,
-                        too_large=uploads.too_large(request, "file"))
+    form = ResourceForm(
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        too_large=uploads.too_large(request, "file"),
+    )
     if posted and form.is_valid():
         try:
-            resource = services.resource_create(alliance=alliance, details=form.details(),
-                                                checked_file=form.checked_file, code=form.cleaned_data["code"],
-                                                created_by=request.user)
+            resource = services.resource_create(
+                alliance=alliance,
+                details=form.details(),
+                checked_file=form.checked_file,
+                code=form.cleaned_data["code"],
+                created_by=request.user,
+            )
         except services.LinkRefused as problem:  # the code was taken a moment ago
             form.add_error("code", str(problem))
         else:
-            messages.success(request, f"“{resource.title}” is added. Its short link is "
-                                      f"{resource.short_link.absolute_url}")
+            messages.success(
+                request, f"“{resource.title}” is added. Its short link is {resource.short_link.absolute_url}"
+            )
             return redirect("resources:link", alliance=alliance.slug, code=resource.short_link.code)
     context = {"alliance": alliance, "form": form, "page_title": "Add a resource"}
     return render(request, "resources/organise/form.jinja", context, status=400 if form.errors else 200)
@@ -63,14 +71,25 @@ def resource_edit(request, alliance, public_id):
     alliance = selectors.access_alliance(request.user, alliance)
     resource = get_object_or_404(alliance.resources.select_related("short_link"), public_id=public_id)
     posted = request.method == "POST"
-    initial = {"title": resource.title, "summary": resource.summary, "version": resource.version,
-               "themes": [t.pk for t in resource.themes.all()], "external_url": resource.external_url,
-               "position": resource.position}
-    form = ResourceForm(request.POST if posted else None, request.FILES if posted else None, initial=initial,
-                        too_large=uploads.too_large(request, "file"), editing=resource)
+    initial = {
+        "title": resource.title,
+        "summary": resource.summary,
+        "version": resource.version,
+        "themes": [t.pk for t in resource.themes.all()],
+        "external_url": resource.external_url,
+        "position": resource.position,
+    }
+    form = ResourceForm(
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        initial=initial,
+        too_large=uploads.too_large(request, "file"),
+        editing=resource,
+    )
     if posted and form.is_valid():
-        services.resource_update(resource, details=form.details(), checked_file=form.checked_file,
-                                 actor=request.user)
+        services.resource_update(
+            resource, details=form.details(), checked_file=form.checked_file, actor=request.user
+        )
         messages.success(request, f"“{resource.title}” is saved. Its short link is unchanged.")
         return redirect("resources:list", alliance=alliance.slug)
     context = {"alliance": alliance, "form": form, "resource": resource, "page_title": "Change a resource"}
@@ -95,8 +114,12 @@ def link_new(request, alliance):
     form = LinkForm(request.POST)
     if form.is_valid():
         try:
-            link = services.link_create(alliance=alliance, url=form.cleaned_data["url"],
-                                        code=form.cleaned_data["code"], created_by=request.user)
+            link = services.link_create(
+                alliance=alliance,
+                url=form.cleaned_data["url"],
+                code=form.cleaned_data["code"],
+                created_by=request.user,
+            )
         except services.LinkRefused as problem:
             form.add_error("code", str(problem))
         else:
@@ -106,7 +129,9 @@ def link_new(request, alliance):
 
 
 def _link_for(alliance, code) -> ShortLink:
-    return get_object_or_404(ShortLink.objects.select_related("resource"), alliance=alliance, code__iexact=code)
+    return get_object_or_404(
+        ShortLink.objects.select_related("resource"), alliance=alliance, code__iexact=code
+    )
 
 
 @login_required
@@ -115,9 +140,14 @@ def link_detail(request, alliance, code):
     alliance = selectors.access_alliance(request.user, alliance)
     link = _link_for(alliance, code)
     days = services.clicks_by_day(link)
-    context = {"alliance": alliance, "link": link, "days": days, "total": sum(d.clicks for d in days),
-               "all_time": sum(link.click_days.values_list("clicks", flat=True)),
-               "page_title": f"Short link /go/{link.code}"}
+    context = {
+        "alliance": alliance,
+        "link": link,
+        "days": days,
+        "total": sum(d.clicks for d in days),
+        "all_time": sum(link.click_days.values_list("clicks", flat=True)),
+        "page_title": f"Short link /go/{link.code}",
+    }
     return render(request, "resources/organise/link.jinja", context)
 
 
@@ -134,7 +164,7 @@ def link_qr(request, alliance, code):
     return response
 
 
-# --- Everyone --------------------------------------------------------------------------------------------------
+# --- Everyone -----------------------------------------------------------------------------------------------
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -144,7 +174,12 @@ def follow(request, code):
     target = services.destination(link) if link else None
     if target is None:
         confusable = sorted({c for c in code if c in "0O1lI"}) if link is None else []
-        context = {"code": code, "confusable": confusable, "gone": link is not None, "page_title": "Short link not found"}
+        context = {
+            "code": code,
+            "confusable": confusable,
+            "gone": link is not None,
+            "page_title": "Short link not found",
+        }
         return render(request, "resources/not_found.jinja", context, status=404)
     if links.counts_as_click(request.method, request.headers):
         services.click_record(link)
@@ -160,5 +195,9 @@ def resource_file(request, public_id, filename):
     resource = get_object_or_404(Resource, public_id=public_id, archived=False)
     if not resource.is_file:
         raise Http404("This resource is on another site.")
-    return uploads.file_response(resource.file, content_type=resource.file_type, filename=resource.file_name,
-                                 inline=resource.file_inline)
+    return uploads.file_response(
+        resource.file,
+        content_type=resource.file_type,
+        filename=resource.file_name,
+        inline=resource.file_inline,
+    )

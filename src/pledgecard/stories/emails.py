@@ -12,8 +12,11 @@ from pledgecard.stories.models import Story
 
 def story_of(message) -> Story:
     label, _, pk = message.subject.partition(":")
-    story = Story.objects.select_related("alliance").filter(pk=int(pk)).first() if label == "stories.story" \
-        and pk.isdigit() else None
+    story = (
+        Story.objects.select_related("alliance").filter(pk=int(pk)).first()
+        if label == "stories.story" and pk.isdigit()
+        else None
+    )
     if story is None:
         raise NotWanted("The story is no longer here.")
     return story
@@ -24,10 +27,14 @@ def private_link(story: Story) -> str:
 
 
 def _email(message, story: Story, template: str, subject: str) -> RenderedEmail:
-    context = {"story": story, "alliance": story.alliance, "link": private_link(story),
-               "story_url": settings.SITE_URL + reverse("stories:story", kwargs={
-                   "alliance": story.alliance.slug, "public_id": story.public_id}),
-               "stories_url": settings.SITE_URL + reverse("stories:list", kwargs={"alliance": story.alliance.slug})}
+    context = {
+        "story": story,
+        "alliance": story.alliance,
+        "link": private_link(story),
+        "story_url": settings.SITE_URL
+        + reverse("stories:story", kwargs={"alliance": story.alliance.slug, "public_id": story.public_id}),
+        "stories_url": settings.SITE_URL + reverse("stories:list", kwargs={"alliance": story.alliance.slug}),
+    }
     return RenderedEmail(
         to=message.to_address,
         subject=subject,

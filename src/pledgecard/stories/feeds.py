@@ -36,7 +36,9 @@ class StoriesFeed(Feed):
         return "".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in story.paragraphs)
 
     def item_link(self, story):
-        return reverse("stories:story", kwargs={"alliance": story.alliance.slug, "public_id": story.public_id})
+        return reverse(
+            "stories:story", kwargs={"alliance": story.alliance.slug, "public_id": story.public_id}
+        )
 
     def item_guid(self, story):
         return f"urn:uuid:{story.public_id}"

@@ -9,42 +9,76 @@ from pledgecard.stories.services import StoryWords
 
 
 class StoryForm(NHSForm):
-    title = NoNulCharField(label="Title", max_length=TITLE_MAX,
-                           error_messages={"required": "Enter a title for your story",
-                                           "max_length": f"The title must be {TITLE_MAX} characters or fewer"})
-    text = NoNulCharField(label="Your story", max_length=TEXT_MAX, strip=True,
-                          help_text="What you did, what changed, and what you would tell a colleague. Leave a blank "
-                                    "line between paragraphs.",
-                          widget=forms.Textarea(attrs={"rows": 12}),
-                          error_messages={"required": "Write your story",
-                                          "max_length": f"Your story must be {TEXT_MAX:,} characters or fewer"})
+    title = NoNulCharField(
+        label="Title",
+        max_length=TITLE_MAX,
+        error_messages={
+            "required": "Enter a title for your story",
+            "max_length": f"The title must be {TITLE_MAX} characters or fewer",
+        },
+    )
+    text = NoNulCharField(
+        label="Your story",
+        max_length=TEXT_MAX,
+        strip=True,
+        help_text="What you did, what changed, and what you would tell a colleague. Leave a blank "
+        "line between paragraphs.",
+        widget=forms.Textarea(attrs={"rows": 12}),
+        error_messages={
+            "required": "Write your story",
+            "max_length": f"Your story must be {TEXT_MAX:,} characters or fewer",
+        },
+    )
     themes = themes_field("Which inequalities is it about? (optional)")
-    image = forms.FileField(label="A picture (optional)", required=False,
-                            help_text="A JPEG or PNG, up to 5 MB. Only use a photo of people who agreed to it being "
-                                      "published.")
-    image_alt = NoNulCharField(label="Describe the picture (if you add one)", max_length=ALT_MAX, required=False,
-                               help_text="For people who cannot see it, for example “Volunteers painting the "
-                                         "community centre”.",
-                               error_messages={"max_length": f"The description must be {ALT_MAX} characters or fewer"})
-    name = NoNulCharField(label="Your name", max_length=120,
-                          widget=forms.TextInput(attrs={"autocomplete": "name", "spellcheck": False}),
-                          error_messages={"required": "Enter your name",
-                                          "max_length": "Your name must be 120 characters or fewer"})
-    organisation = NoNulCharField(label="Your organisation (optional)", max_length=200, required=False,
-                                  widget=forms.TextInput(attrs={"autocomplete": "organization"}),
-                                  error_messages={"max_length": "Your organisation must be 200 characters or fewer"})
-    email = forms.EmailField(label="Your email address", max_length=254,
-                             help_text="We tell you here when it is published, or if we have a question. It is "
-                                       "never published.",
-                             widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": False}),
-                             error_messages={"required": "Enter your email address",
-                                             "invalid": "Enter an email address in the correct format, like "
-                                                        "name@example.org",
-                                             "max_length": "The email address must be 254 characters or fewer"})
-    credit = forms.ChoiceField(label="May we publish it?", choices=Story.Credit.choices, widget=forms.RadioSelect,
-                               help_text="An organiser reads every story before it is published.",
-                               error_messages={"required": "Select how we may publish your story",
-                                               "invalid_choice": "Select how we may publish your story"})
+    image = forms.FileField(
+        label="A picture (optional)",
+        required=False,
+        help_text="A JPEG or PNG, up to 5 MB. Only use a photo of people who agreed to it being published.",
+    )
+    image_alt = NoNulCharField(
+        label="Describe the picture (if you add one)",
+        max_length=ALT_MAX,
+        required=False,
+        help_text="For people who cannot see it, for example “Volunteers painting the community centre”.",
+        error_messages={"max_length": f"The description must be {ALT_MAX} characters or fewer"},
+    )
+    name = NoNulCharField(
+        label="Your name",
+        max_length=120,
+        widget=forms.TextInput(attrs={"autocomplete": "name", "spellcheck": False}),
+        error_messages={
+            "required": "Enter your name",
+            "max_length": "Your name must be 120 characters or fewer",
+        },
+    )
+    organisation = NoNulCharField(
+        label="Your organisation (optional)",
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+        error_messages={"max_length": "Your organisation must be 200 characters or fewer"},
+    )
+    email = forms.EmailField(
+        label="Your email address",
+        max_length=254,
+        help_text="We tell you here when it is published, or if we have a question. It is never published.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": False}),
+        error_messages={
+            "required": "Enter your email address",
+            "invalid": "Enter an email address in the correct format, like name@example.org",
+            "max_length": "The email address must be 254 characters or fewer",
+        },
+    )
+    credit = forms.ChoiceField(
+        label="May we publish it?",
+        choices=Story.Credit.choices,
+        widget=forms.RadioSelect,
+        help_text="An organiser reads every story before it is published.",
+        error_messages={
+            "required": "Select how we may publish your story",
+            "invalid_choice": "Select how we may publish your story",
+        },
+    )
     # Robots fill in every field; people never see this one (it is hidden from screen readers too).
     website = forms.CharField(required=False, label="Leave this empty", max_length=200)
 
@@ -106,14 +140,26 @@ class StoryForm(NHSForm):
 
     def words(self) -> StoryWords:
         data = self.cleaned_data
-        return StoryWords(title=data["title"], text=data["text"], themes=list(data["themes"]), name=data["name"],
-                          organisation=data["organisation"], email=data["email"], credit=data["credit"],
-                          image_alt=data["image_alt"])
+        return StoryWords(
+            title=data["title"],
+            text=data["text"],
+            themes=list(data["themes"]),
+            name=data["name"],
+            organisation=data["organisation"],
+            email=data["email"],
+            credit=data["credit"],
+            image_alt=data["image_alt"],
+        )
 
 
 class ReturnForm(NHSForm):
-    note = NoNulCharField(label="What should the author change?", max_length=NOTE_MAX,
-                          help_text="We email this to the author with a link to change their story and send it again.",
-                          widget=forms.Textarea(attrs={"rows": 5}),
-                          error_messages={"required": "Write a note to the author: what should they change?",
-                                          "max_length": f"The note must be {NOTE_MAX} characters or fewer"})
+    note = NoNulCharField(
+        label="What should the author change?",
+        max_length=NOTE_MAX,
+        help_text="We email this to the author with a link to change their story and send it again.",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={
+            "required": "Write a note to the author: what should they change?",
+            "max_length": f"The note must be {NOTE_MAX} characters or fewer",
+        },
+    )

@@ -1,4 +1,5 @@
-"""What stories hold about a person (their email address), for people export and erase (core/personal_data.py)."""
+"""What stories hold about a person (their email address), for people export and erase
+(core/personal_data.py)."""
 
 from pledgecard.stories.models import Story
 
@@ -22,12 +23,14 @@ def export(email: str) -> list:
             "published_at": story.published_at.isoformat() if story.published_at else None,
             "alliance": story.alliance.name,
         }
-        for story in Story.objects.filter(email__iexact=email).select_related("alliance").prefetch_related("themes")
+        for story in Story.objects.filter(email__iexact=email)
+        .select_related("alliance")
+        .prefetch_related("themes")
     ]
 
 
 def erase(email: str) -> int:
-    """Their stories go entirely (published ones too: the words are theirs), with their pictures and messages."""
+    """Their stories go entirely (published ones too: the words are theirs), with pictures and messages."""
     from pledgecard.stories.services import story_delete
 
     stories = list(Story.objects.filter(email__iexact=email))

@@ -1,4 +1,4 @@
-"""Business rules for stories: submitting, moderating (publish, return with a note, reject), and the emails."""
+"""Business rules for stories: submitting, moderating (publish, return with a note, reject), emails."""
 
 import hashlib
 from dataclasses import dataclass
@@ -50,7 +50,7 @@ def _client_key(address: str, window: str) -> str:
 
 
 def check_submission_allowed(address: str) -> None:
-    for window, seconds, limit in (("burst", BURST_SECONDS, BURST_LIMIT), ("day", 86_400, DAY_LIMIT)):
+    for window, limit in (("burst", BURST_LIMIT), ("day", DAY_LIMIT)):
         if cache.get(_client_key(address, window), 0) >= limit:
             raise TooMany(window)
 
@@ -77,21 +77,32 @@ def _apply_image(story: Story, checked: uploads.CheckedFile | None, alt: str) ->
     return old
 
 
-def story_submit(*, alliance, words: StoryWords, image: uploads.CheckedFile | None = None,
-                 client_address: str = "") -> Story:
+def story_submit(
+    *, alliance, words: StoryWords, image: uploads.CheckedFile | None = None, client_address: str = ""
+) -> Story:
     """A new story, waiting for an organiser. Raises TooMany for a burst from one address."""
     check_submission_allowed(client_address)
     now = timezone.now()
-    story = Story(alliance=alliance, title=words.title, text=words.text, name=words.name,
-                  organisation=words.organisation, email=words.email, credit=words.credit, consent_at=now,
-                  submitted_at=now)
+    story = Story(
+        alliance=alliance,
+        title=words.title,
+        text=words.text,
+        name=words.name,
+        organisation=words.organisation,
+        email=words.email,
+        credit=words.credit,
+        consent_at=now,
+        submitted_at=now,
+    )
     story.set_new_link()
     _apply_image(story, image, words.image_alt)
     try:
         with transaction.atomic():
             story.save()
             story.themes.set(words.themes)
-            delivery.message_schedule(kind=RECEIVED_KIND, subject=story.subject, to_address=story.email, due_at=now)
+            delivery.message_schedule(
+                kind=RECEIVED_KIND, subject=story.subject, to_address=story.email, due_at=now
+            )
     except Exception:
         uploads.delete(story.image)
         raise
@@ -99,8 +110,9 @@ def story_submit(*, alliance, words: StoryWords, image: uploads.CheckedFile | No
     return story
 
 
-def story_resubmit(story: Story, *, words: StoryWords, image: uploads.CheckedFile | None = None,
-                   remove_image: bool = False) -> Story:
+def story_resubmit(
+    story: Story, *, words: StoryWords, image: uploads.CheckedFile | None = None, remove_image: bool = False
+) -> Story:
     """The author changed a returned story and sends it again: it waits for an organiser once more."""
     now = timezone.now()
     story.title, story.text, story.name = words.title, words.text, words.name
@@ -135,8 +147,9 @@ def _decide(story: Story, *, status: str, actor, note: str = "", kind: str = "")
         locked.save()
         if kind:
             delivery.message_schedule(kind=kind, subject=locked.subject, to_address=locked.email, due_at=now)
-        AuditEntry.objects.create(actor=actor, alliance=locked.alliance, action=f"stories.{status}",
-                                  detail={"story": locked.pk})
+        AuditEntry.objects.create(
+            actor=actor, alliance=locked.alliance, action=f"stories.{status}", detail={"story": locked.pk}
+        )
     return locked
 
 
@@ -173,8 +186,12 @@ def story_delete(story: Story) -> None:
 
 
 def published(alliance):
-    return (Story.objects.filter(alliance=alliance, status=Story.Status.PUBLISHED)
-            .select_related("alliance").prefetch_related("themes").order_by("-published_at"))
+    return (
+        Story.objects.filter(alliance=alliance, status=Story.Status.PUBLISHED)
+        .select_related("alliance")
+        .prefetch_related("themes")
+        .order_by("-published_at")
+    )
 
 
 def queue(alliance, status: str | None = None):
@@ -187,5 +204,7 @@ def queue(alliance, status: str | None = None):
 def status_counts(alliance) -> dict[str, int]:
     from django.db.models import Count
 
-    counts = dict(Story.objects.filter(alliance=alliance).values_list("status").annotate(n=Count("id")).order_by())
+    counts = dict(
+        Story.objects.filter(alliance=alliance).values_list("status").annotate(n=Count("id")).order_by()
+    )
     return {status: counts.get(status, 0) for status in Story.Status.values}

@@ -14,10 +14,12 @@ from pledgecard.stories import services
 from pledgecard.stories.forms import ReturnForm, StoryForm
 from pledgecard.stories.models import Story
 
-TOO_MANY = ("You have sent several stories in the last few minutes, so we have not saved this one yet. Wait a few "
-            "minutes and send it again: your words are still here (choose the picture again if you added one).")
+TOO_MANY = (
+    "You have sent several stories in the last few minutes, so we have not saved this one yet. Wait a few "
+    "minutes and send it again: your words are still here (choose the picture again if you added one)."
+)
 
-# --- Everyone --------------------------------------------------------------------------------------------------
+# --- Everyone -----------------------------------------------------------------------------------------------
 
 
 @require_safe
@@ -29,15 +31,21 @@ def story_list(request, alliance):
 
 @require_safe
 def story_detail(request, alliance, public_id):
-    story = get_object_or_404(Story.objects.select_related("alliance").prefetch_related("themes"),
-                              alliance__slug=alliance, public_id=public_id, status=Story.Status.PUBLISHED)
+    story = get_object_or_404(
+        Story.objects.select_related("alliance").prefetch_related("themes"),
+        alliance__slug=alliance,
+        public_id=public_id,
+        status=Story.Status.PUBLISHED,
+    )
     context = {"alliance": story.alliance, "story": story, "page_title": story.title}
     return render(request, "stories/story.jinja", context)
 
 
 def _organises(user, alliance_id) -> bool:
-    return user.is_authenticated and (user.is_superuser or Membership.objects.filter(
-        user=user, alliance_id=alliance_id, role=Role.ORGANISER).exists())
+    return user.is_authenticated and (
+        user.is_superuser
+        or Membership.objects.filter(user=user, alliance_id=alliance_id, role=Role.ORGANISER).exists()
+    )
 
 
 @require_safe
@@ -48,8 +56,12 @@ def story_image(request, alliance, public_id):
         access.check(request, "story", story.public_id)
     if not story.image:
         raise Http404("This story has no picture.")
-    return uploads.file_response(story.image, content_type=story.image_type,
-                                 filename=f"story-picture.{story.image.rsplit('.', 1)[-1]}", inline=True)
+    return uploads.file_response(
+        story.image,
+        content_type=story.image_type,
+        filename=f"story-picture.{story.image.rsplit('.', 1)[-1]}",
+        inline=True,
+    )
 
 
 def _client_address(request) -> str:
@@ -61,8 +73,11 @@ def _client_address(request) -> str:
 def story_new(request, alliance):
     alliance = get_object_or_404(Alliance, slug=alliance)
     posted = request.method == "POST"
-    form = StoryForm(request.POST if posted else None, request.FILES if posted else None,
-                     too_large=uploads.too_large(request, "image"))
+    form = StoryForm(
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        too_large=uploads.too_large(request, "image"),
+    )
     status = 200
     if posted:
         if form.is_robot:
@@ -78,14 +93,20 @@ def story_new(request, alliance):
         else:
             if form.is_valid():
                 try:
-                    story = services.story_submit(alliance=alliance, words=form.words(), image=form.checked_image,
-                                                  client_address=_client_address(request))
+                    story = services.story_submit(
+                        alliance=alliance,
+                        words=form.words(),
+                        image=form.checked_image,
+                        client_address=_client_address(request),
+                    )
                 except services.TooMany:  # another request from the same place got there first
                     form.add_error(None, TOO_MANY)
                     status = 429
                 else:
                     access.remember(request, "story", story.public_id)
-                    messages.success(request, "Thank you. We have your story and have emailed you a link to it.")
+                    messages.success(
+                        request, "Thank you. We have your story and have emailed you a link to it."
+                    )
                     return redirect("stories:mine", public_id=story.public_id)
         if form.errors and status == 200:
             status = 400
@@ -108,33 +129,61 @@ def story_link(request, token):
 @require_http_methods(["GET", "POST"])
 @uploads.limit_uploads("PLEDGECARD_STORY_IMAGE_MAX_BYTES")
 def story_mine(request, public_id):
-    """The author's own page: where their story is, the organisers' note, and (when returned) the form to change
-    and send it again."""
+    """The author's own page: where their story is, the organisers' note, and (when returned) the form to
+    change and send it again."""
     access.check(request, "story", public_id)
-    story = get_object_or_404(Story.objects.select_related("alliance").prefetch_related("themes"), public_id=public_id)
+    story = get_object_or_404(
+        Story.objects.select_related("alliance").prefetch_related("themes"), public_id=public_id
+    )
     editable = story.status == Story.Status.RETURNED
     posted = request.method == "POST"
     if posted and not editable:
         messages.info(request, "Your story is with the organisers, so it cannot be changed now.")
         return redirect("stories:mine", public_id=story.public_id)
-    initial = {"title": story.title, "text": story.text, "themes": [t.pk for t in story.themes.all()],
-               "image_alt": story.image_alt, "name": story.name, "organisation": story.organisation,
-               "email": story.email, "credit": story.credit}
-    form = StoryForm(request.POST if posted else None, request.FILES if posted else None, initial=initial,
-                     too_large=uploads.too_large(request, "image"), story=story) if editable else None
+    initial = {
+        "title": story.title,
+        "text": story.text,
+        "themes": [t.pk for t in story.themes.all()],
+        "image_alt": story.image_alt,
+        "name": story.name,
+        "organisation": story.organisation,
+        "email": story.email,
+        "credit": story.credit,
+    }
+    form = (
+        StoryForm(
+            request.POST if posted else None,
+            request.FILES if posted else None,
+            initial=initial,
+            too_large=uploads.too_large(request, "image"),
+            story=story,
+        )
+        if editable
+        else None
+    )
     if posted and form.is_valid():
-        services.story_resubmit(story, words=form.words(), image=form.checked_image,
-                                remove_image=form.cleaned_data.get("remove_image", False))
+        services.story_resubmit(
+            story,
+            words=form.words(),
+            image=form.checked_image,
+            remove_image=form.cleaned_data.get("remove_image", False),
+        )
         messages.success(request, "Thank you. Your story is sent again, and an organiser will read it.")
         return redirect("stories:mine", public_id=story.public_id)
     context = {"alliance": story.alliance, "story": story, "form": form, "page_title": "Your story"}
-    return render(request, "stories/mine.jinja", context, status=400 if form is not None and form.errors else 200)
+    return render(
+        request, "stories/mine.jinja", context, status=400 if form is not None and form.errors else 200
+    )
 
 
-# --- Organisers ------------------------------------------------------------------------------------------------
+# --- Organisers ---------------------------------------------------------------------------------------------
 
-FILTERS = {"waiting": Story.Status.SUBMITTED, "returned": Story.Status.RETURNED,
-           "published": Story.Status.PUBLISHED, "rejected": Story.Status.REJECTED}
+FILTERS = {
+    "waiting": Story.Status.SUBMITTED,
+    "returned": Story.Status.RETURNED,
+    "published": Story.Status.PUBLISHED,
+    "rejected": Story.Status.REJECTED,
+}
 
 
 @login_required
@@ -146,20 +195,34 @@ def moderation_queue(request, alliance):
         shown = "waiting"
     stories = list(services.queue(alliance, FILTERS.get(shown))[:200])
     flags = {story.pk: personal_details(f"{story.title}\n{story.text}") for story in stories}
-    context = {"alliance": alliance, "stories": stories, "flags": flags, "shown": shown,
-               "counts": services.status_counts(alliance), "page_title": "Stories to moderate"}
+    context = {
+        "alliance": alliance,
+        "stories": stories,
+        "flags": flags,
+        "shown": shown,
+        "counts": services.status_counts(alliance),
+        "page_title": "Stories to moderate",
+    }
     return render(request, "stories/organise/queue.jinja", context)
 
 
 def _story_for_organiser(request, alliance, public_id):
     alliance = selectors.access_alliance(request.user, alliance)
-    return get_object_or_404(Story.objects.select_related("alliance", "decided_by").prefetch_related("themes"),
-                             alliance=alliance, public_id=public_id)
+    return get_object_or_404(
+        Story.objects.select_related("alliance", "decided_by").prefetch_related("themes"),
+        alliance=alliance,
+        public_id=public_id,
+    )
 
 
 def _review_page(request, story, return_form=None, status=200):
-    context = {"alliance": story.alliance, "story": story, "return_form": return_form or ReturnForm(),
-               "flags": personal_details(f"{story.title}\n{story.text}"), "page_title": f"Story: {story.title}"}
+    context = {
+        "alliance": story.alliance,
+        "story": story,
+        "return_form": return_form or ReturnForm(),
+        "flags": personal_details(f"{story.title}\n{story.text}"),
+        "page_title": f"Story: {story.title}",
+    }
     return render(request, "stories/organise/review.jinja", context, status=status)
 
 
@@ -211,4 +274,3 @@ def moderation_reject(request, alliance, public_id):
         messages.info(request, str(problem))
         return redirect("stories:review", alliance=story.alliance.slug, public_id=story.public_id)
     return _decided(request, story, "will not be published")
-

@@ -7,8 +7,10 @@ from pledgecard.resources import services
 
 
 class Command(BaseCommand):
-    help = ("Short links. `links add ALLIANCE_SLUG URL [--code CODE]` prints the short URL; "
-            "`links list ALLIANCE_SLUG` prints code,url,clicks as CSV.")
+    help = (
+        "Short links. `links add ALLIANCE_SLUG URL [--code CODE]` prints the short URL; "
+        "`links list ALLIANCE_SLUG` prints code,url,clicks as CSV."
+    )
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
