@@ -6,6 +6,7 @@ Nothing here contacts another site: the external addresses are only stored. Runn
 
 import datetime as dt
 
+from django.apps import apps
 from django.utils import timezone
 
 from pledgecard.core import uploads
@@ -51,7 +52,8 @@ def call_to_action_pdf() -> bytes:
 
 
 def _themes(names):
-    from pledgecard.pledges.models import Theme
+    # By name, not by import: events and pledges import resources.selectors, so resources imports neither.
+    Theme = apps.get_model("pledges", "Theme")
 
     return list(Theme.objects.filter(name__in=names))
 

@@ -1,4 +1,5 @@
 from django import forms
+from django.apps import apps
 from django.conf import settings
 
 from pledgecard.core import uploads
@@ -35,7 +36,8 @@ class ThemesField(forms.ModelMultipleChoiceField):
 
 
 def themes_field(label="Themes (optional)", help_text=""):
-    from pledgecard.pledges.models import Theme
+    # By name, not by import: events and pledges import resources.selectors, so resources imports neither.
+    Theme = apps.get_model("pledges", "Theme")
 
     return ThemesField(
         label=label,
