@@ -59,20 +59,6 @@ def link_create(*, alliance, url: str, code: str = "", created_by=None) -> Short
     return link
 
 
-def link_change_target(link: ShortLink, *, url: str, actor=None) -> ShortLink:
-    if link.resource_id:
-        raise LinkRefused("This link opens a resource: change the resource instead")
-    link.target_url = links.check_target(url)
-    link.save(update_fields=["target_url"])
-    AuditEntry.objects.create(
-        actor=actor,
-        alliance=link.alliance,
-        action="links.change",
-        detail={"code": link.code, "url": link.target_url},
-    )
-    return link
-
-
 def link_for_code(code: str) -> ShortLink | None:
     if not code or len(code) > 60 or "\x00" in code:
         return None

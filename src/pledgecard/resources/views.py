@@ -129,6 +129,8 @@ def link_new(request, alliance):
 
 
 def _link_for(alliance, code) -> ShortLink:
+    if "\x00" in code or len(code) > 60:  # PostgreSQL refuses NUL in a query: a 500 otherwise
+        raise Http404("There is no such short link.")
     return get_object_or_404(
         ShortLink.objects.select_related("resource"), alliance=alliance, code__iexact=code
     )
