@@ -14,6 +14,7 @@ import re
 import secrets
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -56,6 +57,7 @@ URL                                                         | anon GET | anon PO
 /postcards/{postcard}/refresh/                              | 404      | 404       | 404       | 404        | 404     | 404
 /postcards/{postcard}/stop/                                 | 404      | 404       | 404       | 404        | 404     | 404
 /events/{event}/                                            | 200      | 400       | 200       | 400        | 200     | 400
+/events/{event}/check-your-email/                           | 200      | 200       | 200       | 200        | 200     | 200
 /r/{rtoken}/                                                | 302→/registrations/{registration}/ | 302→/registrations/{registration}/ | 302→/registrations/{registration}/ | 302→/registrations/{registration}/ | 302→/organise/events/{event}/check-in/{registration}/ | 302→/organise/events/{event}/check-in/{registration}/
 /r/{token}/                                                 | 404      | 404       | 404       | 404        | 404     | 404
 /registrations/{registration}/                              | 404      | 404       | 404       | 404        | 404     | 404
@@ -615,6 +617,8 @@ def test_production_refuses_to_start_without_a_secret(tmp_path):
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
 
 
+# Transactional: allauth announces a new authenticator when its transaction commits, as in production.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_organiser_without_authenticator_is_sent_to_set_up_two_factor(settings, world, event):
     from allauth.mfa.models import Authenticator
 
@@ -635,9 +639,24 @@ def test_organiser_without_authenticator_is_sent_to_set_up_two_factor(settings, 
     setup = own.get(activate)
     assert setup.status_code in (200, 302) and not setup.get("Location", "").startswith("/organise/")
     assert own.get(f"/e/{event.slug}/").status_code == 200
-    # With an authenticator app, the organiser's pages open.
-    Authenticator.objects.create(user=world["own"], type=Authenticator.Type.TOTP, data={"secret": "x"})
+    # Once the authenticator app is set up (which proves a code in this session), the organiser's pages open.
+    from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY, format_hotp_value, hotp_value
+
+    own = Client()  # signed in through the sign-in page (setting up an app asks for a recent sign-in)
+    assert own.post("/accounts/login/", {"login": "organiser@example.org",
+                                         "password": "a-long-test-password"}).status_code == 302
+    # allauth asks for the password again before a new authenticator is added.
+    assert own.post("/accounts/reauthenticate/", {"password": "a-long-test-password"}).status_code == 302
+    assert own.get(activate).status_code == 200
+    secret = own.session[SECRET_SESSION_KEY]
+    code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    assert own.post(activate, {"code": code}).status_code == 302
+    assert Authenticator.objects.filter(user=world["own"], type=Authenticator.Type.TOTP).exists()
     assert own.get("/organise/").status_code == 200
+    # Another session of the same account must give the code itself.
+    other_session = Client()
+    other_session.force_login(world["own"])
+    assert other_session.get("/organise/")["Location"].startswith(reverse("mfa_reauthenticate"))
 
 
 def test_staff_without_authenticator_cannot_use_the_admin_under_mfa(settings, world):

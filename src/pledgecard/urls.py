@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
@@ -7,6 +8,9 @@ from pledgecard.events import attendee_views, public_views, urls_imports, urls_p
 from pledgecard.pledges import channel_views, organise, views as pledges
 from pledgecard.networking import views as networking
 from pledgecard.workshops import views as workshops
+
+# The admin's own login form would skip the second factor and the sign-in rate limits: send it to ours.
+admin.site.login = secure_admin_login(admin.site.login)
 
 pledge_patterns = (
     [
@@ -25,6 +29,7 @@ pledge_patterns = (
 workshop_patterns = (
     [
         path("events/<slug:slug>/", public_views.event_page, name="event"),
+        path("events/<slug:slug>/check-your-email/", public_views.check_email, name="check_email"),
         path("r/<str:token>/", public_views.registration_link, name="link"),
         path("registrations/<uuid:public_id>/", public_views.registration_detail, name="registration"),
         path("registrations/<uuid:public_id>/change/", public_views.registration_edit, name="edit"),

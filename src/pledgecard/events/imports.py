@@ -798,6 +798,10 @@ def _plan(event: Event, table: Table, columns: dict, eventbrite: bool, result: I
                 r.registration, r.matched_by = by_ref[r.external_ref], "attendee number"
             elif r.email and r.email.casefold() in by_email:
                 r.registration, r.matched_by = by_email[r.email.casefold()], "email"
+                if r.registration.status == Status.CANCELLED and r.wanted in ("register", "wait"):
+                    # Someone signing up again with a cancelled address gets a registration (and link) of
+                    # their own, never the cancelled one.
+                    r.registration, r.matched_by = None, ""
 
     # Two rows must not become the same registration, nor take an email another registration has.
     claimed = defaultdict(list)

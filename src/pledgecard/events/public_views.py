@@ -19,21 +19,13 @@ def event_page(request, slug):
     form = RegistrationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            created = registrations.register(event, form.people())
+            registrations.register_publicly(event, form.people())
         except registrations.RegistrationClosed:
             form.add_error(None, "Registration for this event is closed.")
-        except registrations.AlreadyRegistered:
-            form.add_error("email", "This email address is already registered. Use the link in your confirmation "
-                                    "email to see or change your registration.")
         else:
-            main = created[0]
-            access.remember(request, "registration", main.public_id)
-            if main.status == Registration.Status.CONFIRMED:
-                messages.success(request, "You are registered. We have emailed you a confirmation with a calendar file.")
-            else:
-                messages.success(request, "The event is full, so you are on the waiting list. We will email you if a "
-                                          "place comes free.")
-            return redirect("workshops:registration", public_id=main.public_id)
+            # The same answer whether the address was new or already registered (then its owner gets their
+            # link again): the form never tells anyone who is registered.
+            return redirect("workshops:check_email", slug=event.slug)
     context = {
         "event": event,
         "form": form,
@@ -43,6 +35,11 @@ def event_page(request, slug):
         "page_title": event.title,
     }
     return render(request, "events/public/event.jinja", context, status=400 if form.errors else 200)
+
+
+def check_email(request, slug):
+    event = get_object_or_404(Event.objects.select_related("alliance"), slug=slug)
+    return render(request, "events/public/check_email.jinja", {"event": event, "page_title": "Check your email"})
 
 
 def registration_link(request, token):
