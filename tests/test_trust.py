@@ -161,3 +161,59 @@ def test_a_companion_already_registered_gets_their_link_and_the_newcomer_is_regi
     assert set(Registration.objects.values_list("email", flat=True)) == {"ben@example.org", "amina@example.org"}
     ben = Registration.objects.get(email="ben@example.org")
     assert ben.messages.filter(kind="registration_link_again").count() == 1
+
+
+# --- Knowing a postcard's words ---------------------------------------------------------------------------------
+
+
+def test_sending_a_postcards_words_again_does_not_open_it(client, event, smtp):
+    client.post(f"/e/{event.slug}/", postcard_data(phone="", address=""))
+    postcard = Postcard.objects.get()
+    deliver_due()
+    smtp.received.clear()
+
+    stranger = Client()
+    response = stranger.post(f"/e/{event.slug}/", postcard_data())
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "We already have this postcard" in page and postcard.learnt not in page
+    for path in ["", "how-did-it-go/", "refresh/", "stop/", "how-it-comes-back/"]:
+        assert stranger.get(f"/postcards/{postcard.public_id}/{path}").status_code in (404, 405), path
+    assert Postcard.objects.count() == 1
+    # Its writer is sent the link, once however often the words are sent.
+    for _ in range(3):
+        stranger.post(f"/e/{event.slug}/", postcard_data())
+    deliver_due()
+    [received] = smtp.received
+    assert received.message["To"] == "amina@example.org"
+    assert f"/p/{postcard.token}/" in received.message.get_body(("plain",)).get_content()
+    # The writer's own browser (a double tap) still goes straight to it.
+    assert client.post(f"/e/{event.slug}/", postcard_data())["Location"] == f"/postcards/{postcard.public_id}/"
+
+
+# --- Rate limits behind a proxy ---------------------------------------------------------------------------------
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_count(settings, event):
+    import secrets
+
+    from pledgecard.core import ratelimit
+
+    settings.PLEDGECARD_TRUSTED_PROXY_COUNT = 1
+    client = Client()
+    postcard_page = client.post(f"/e/{event.slug}/", postcard_data())
+    assert postcard_page.status_code == 302
+    token = Postcard.objects.get().token
+    proxy = "10.0.0.1"  # every request arrives from the load balancer
+    for _ in range(ratelimit.MAX_FAILURES):
+        Client(REMOTE_ADDR=proxy).get(f"/p/{secrets.token_urlsafe(32)}/", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    guesser = Client(REMOTE_ADDR=proxy).get(f"/p/{secrets.token_urlsafe(32)}/", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert guesser.status_code == 429
+    # Another client behind the same proxy is not counted with the guesser.
+    colleague = Client(REMOTE_ADDR=proxy)
+    assert colleague.get(f"/p/{secrets.token_urlsafe(32)}/", HTTP_X_FORWARDED_FOR="198.51.100.7").status_code == 404
+    # A client cannot dodge its count by writing its own X-Forwarded-For in front of the proxy's.
+    dodge = Client(REMOTE_ADDR=proxy).get(f"/p/{secrets.token_urlsafe(32)}/",
+                                          HTTP_X_FORWARDED_FOR="192.0.2.1, 203.0.113.9")
+    assert dodge.status_code == 429
+    assert colleague.get(f"/p/{token}/", HTTP_X_FORWARDED_FOR="203.0.113.9").status_code == 302

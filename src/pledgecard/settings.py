@@ -133,7 +133,9 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_ADAPTER = "pledgecard.core.auth.InviteOnlyAccountAdapter"
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_ON_GET = False
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# Per account (key) the limit is tight; per address it is loose, because a whole hospital may sign in from one
+# address behind its proxy, and one colleague's mistakes must not lock the others out.
+ACCOUNT_RATE_LIMITS = {"login_failed": "30/m/ip,5/5m/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Pledgecard"
 LOGIN_URL = "account_login"
@@ -204,10 +206,18 @@ PLEDGECARD_PERIODIC_JOBS = [
     "pledgecard.events.registrations.special_data_purge",
     "pledgecard.delivery.notify.statuses_poll",
     "pledgecard.delivery.fallback.fallbacks_auto",
+    "pledgecard.core.ratelimit.counters_prune",
 ]
 PLEDGECARD_PERIODIC_SECONDS = float(os.environ.get("PLEDGECARD_PERIODIC_SECONDS", "60"))
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Shared by every process (web workers and the delivery worker): allauth's sign-in rate limits and its record
+# of used two-factor codes live here, and a cache in each process's memory would multiply the limits. The
+# table is made by a migration (core 0004), so `migrate` is all a new installation needs.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "pledgecard_cache"}}
+# How many proxies in front of us add to X-Forwarded-For (a load balancer: 1). 0 trusts no header: rate limits
+# then key on REMOTE_ADDR. Set it wrong and clients can pretend to be anyone.
+PLEDGECARD_TRUSTED_PROXY_COUNT = int(os.environ.get("PLEDGECARD_TRUSTED_PROXY_COUNT", "0"))
+ALLAUTH_TRUSTED_PROXY_COUNT = PLEDGECARD_TRUSTED_PROXY_COUNT
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -99,3 +99,19 @@ class PrivateLink(models.Model):
         if row is None or row.token != token:
             return None
         return row
+
+
+class RateCounter(models.Model):
+    """Failed attempts at a guessable thing (a private link, a story form) from one client in one window.
+
+    In the database so that every web process shares the same count (a count in each process's memory
+    doubles the limit with two workers). The client is stored as a keyed hash, never as its address.
+    """
+
+    scope = models.CharField(max_length=40)
+    client = models.CharField(max_length=64)
+    window = models.BigIntegerField()  # the window's number: seconds since the epoch // its length
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "client", "window"], name="rate_counter_once")]

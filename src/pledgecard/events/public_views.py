@@ -47,11 +47,11 @@ def registration_link(request, token):
 
     For a facilitator of the event it opens that person's check-in; for anyone else, the person's own page.
     """
-    if ratelimit.is_blocked("registration-link", request):
-        return render(request, "pledges/link_blocked.jinja", {}, status=429)
     registration = Registration.for_token(token, Registration.objects.select_related("event"))
     if registration is None:
-        ratelimit.record_failure("registration-link", request)
+        # Only failures count, so a right link always opens, whoever else shares this address.
+        if ratelimit.record_failure("registration-link", request) > ratelimit.MAX_FAILURES:
+            return render(request, "pledges/link_blocked.jinja", {}, status=429)
         return render(request, "pledges/link_invalid.jinja", {}, status=404)
     if request.user.is_authenticated and (request.user.is_superuser or Membership.objects.filter(
             user=request.user, alliance_id=registration.event.alliance_id,

@@ -52,6 +52,12 @@ def postcard_new(request, slug):
                 how = channel_form.cleaned_data
                 words = dataclasses.replace(words, channel=how["channel"], phone=how["phone"], address=how["address"])
             written = services.postcard_write(event=event, words=words, source=Postcard.Source.ONLINE)
+            if not written.created and not access.allowed(request, "postcard", written.postcard.public_id):
+                # The same words again from another browser. Knowing the words must not open the postcard
+                # (its reflection, its stop button, the phone number and address): its writer gets the link.
+                services.postcard_link_send_again(written.postcard)
+                return render(request, "pledges/already_saved.jinja", {"event": event, "page_title":
+                              "We already have this postcard"})
             _remember(request, written.postcard)
             messages.success(request, "Thank you. Your postcard is saved, and we have emailed you a link to it.")
             return redirect("pledges:postcard", public_id=written.postcard.public_id)
@@ -62,11 +68,11 @@ def postcard_new(request, slug):
 
 def postcard_link(request, token):
     """The private link from an email. Opening it changes nothing (mail scanners open links too)."""
-    if ratelimit.is_blocked("postcard-link", request):
-        return render(request, "pledges/link_blocked.jinja", {}, status=429)
     postcard = services.postcard_for_token(token)
     if postcard is None:
-        ratelimit.record_failure("postcard-link", request)
+        # Only failures count, so a right link always opens, whoever else shares this address.
+        if ratelimit.record_failure("postcard-link", request) > ratelimit.MAX_FAILURES:
+            return render(request, "pledges/link_blocked.jinja", {}, status=429)
         return render(request, "pledges/link_invalid.jinja", {}, status=404)
     _remember(request, postcard)
     next_page = request.GET.get("next")
