@@ -4,7 +4,6 @@ import datetime as dt
 import re
 
 import pytest
-from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -17,7 +16,7 @@ from pledgecard.delivery.services import deliver_due
 from pledgecard.events.models import Registration
 from pledgecard.pledges.models import Postcard
 
-from .conftest import make_organiser, postcard_data
+from .conftest import postcard_data
 
 pytestmark = pytest.mark.django_db
 
@@ -217,3 +216,154 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_count(settings, event):
                                           HTTP_X_FORWARDED_FOR="192.0.2.1, 203.0.113.9")
     assert dodge.status_code == 429
     assert colleague.get(f"/p/{token}/", HTTP_X_FORWARDED_FOR="203.0.113.9").status_code == 302
+
+
+# --- Cells too big to show ---------------------------------------------------------------------------------------
+
+
+def test_a_workbook_with_a_giant_cell_is_refused_before_any_page_shows_it(organiser_client, event):
+    import io
+
+    import openpyxl
+
+    from pledgecard.events.models import ImportUpload
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["First Name", "Last Name", "Email", "Company"])
+    sheet.append(["Amina", "Hussain", "amina@example.org", "x" * 30_000])  # compresses to almost nothing
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    assert len(buffer.getvalue()) < 20_000
+    response = organiser_client.post(f"/organise/events/{event.slug}/attendees/import/",
+                                     {"file": _named(buffer.getvalue(), "people.xlsx")})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "row 2, column D (30,000 characters)" in page and len(page) < 100_000
+    assert not ImportUpload.objects.exists()
+
+
+def test_a_postcard_file_with_a_giant_cell_is_refused(organiser_client, event):
+    rows = "name,email,organisation,sector,learnt,commitment,reminder\n"
+    rows += f"Amina,amina@example.org,Council,NHS,{'y' * 5000},Do it,yes\n"
+    response = organiser_client.post(f"/organise/events/{event.slug}/postcards/import/",
+                                     {"file": _named(rows.encode(), "postcards.csv")})
+    assert response.status_code == 400
+    assert "row 2, column E (5,000 characters)" in response.content.decode()
+    assert not Postcard.objects.exists()
+
+
+def _named(data: bytes, name: str):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data)
+
+
+# --- Numbers and text that crashed pages ------------------------------------------------------------------------
+
+# "²" and "٣" pass str.isdigit(); int() refuses the first and reads the second as 3.
+STRANGE_NUMBERS = ["²", "٣", "1²", "১০", "１０", "1e3", "-1", "99999999999999999999999", " ", "\x00"]
+
+
+@pytest.mark.parametrize("number", STRANGE_NUMBERS)
+def test_strange_numbers_in_organiser_forms_are_refused_politely(organiser_client, event, number):
+    event.capacity = 50
+    event.save()
+    response = organiser_client.post(f"/organise/events/{event.slug}/registration-settings/",
+                                     {"capacity": number, "special_data_retention_days": "30"})
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert event.capacity == 50 or (number.strip() == "" and event.capacity is None)
+    response = organiser_client.post(f"/organise/events/{event.slug}/registration-settings/",
+                                     {"capacity": "50", "special_data_retention_days": number})
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert event.special_data_retention_days == 30
+    assert organiser_client.post(f"/organise/alliances/{event.alliance.slug}/prompts/",
+                                 {"stop": number}).status_code in (302, 400)
+    assert organiser_client.post(f"/organise/events/{event.slug}/meet/start/",
+                                 {"size": "2", "among": "registered", "after_round": number}).status_code in (302, 400)
+    assert organiser_client.get(f"/organise/events/{event.slug}/print/badges.pdf",
+                                {"part": number}).status_code in (400, 404)
+
+
+@pytest.mark.parametrize("path", [
+    "/organise/events/{event}/check-in/?q=Am%00ina",
+    "/organise/events/{event}/check-in/?q=%00",
+    "/organise/events/{event}/check-in/?scanned_at=a%00b",
+    "/organise/events/{event}/attendees/?table=registered%00",
+    "/organise/events/{event}/print/badges.pdf?registration=%00",
+    "/e/{event}/?x%00=1",
+    "/p/abc/?next=stop%00",
+])
+def test_nul_in_a_web_address_is_a_clear_400(organiser_client, event, path):
+    response = organiser_client.get(path.format(event=event.slug))
+    assert response.status_code == 400
+    assert "Something was wrong with that request" in response.content.decode()
+
+
+def test_nul_in_a_notify_receipt_changes_nothing_and_is_no_error(event):
+    from pledgecard.delivery import notify
+    from pledgecard.delivery.models import NotifySettings
+
+    settings_row = NotifySettings.objects.create(alliance=event.alliance, api_key="k" * 74, callback_token="t" * 40)
+    response = Client().post(f"/notify/callback/{event.alliance.slug}/",
+                             data='{"id": "a\\u0000b", "reference": "r\\u0000", "status": "delivered"}',
+                             content_type="application/json", HTTP_AUTHORIZATION="Bearer " + "t" * 40)
+    assert response.status_code == 204
+    assert notify.callback_record(settings_row, {"id": "\x00", "status": "delivered"}) == 0
+
+
+# --- Line injection ----------------------------------------------------------------------------------------------
+
+
+def test_a_line_break_in_a_name_cannot_add_lines_to_a_contact_card(event):
+    from pledgecard.networking import services
+    from pledgecard.networking.models import Member, Preference
+
+    nhs = Sector.objects.get(name="NHS")
+    people = [Registration.objects.create(event=event, name=name, email=f"p{i}@example.org", organisation=org,
+                                          sector=nhs, role="Nurse\r\nURL:https://evil.example",
+                                          checked_in_at=dt.datetime.now(dt.UTC))
+              for i, (name, org) in enumerate([("Amina\r\nEMAIL:evil@example.org", "Org\nTEL:+440000"),
+                                               ("Ben Ng", "Council")])]
+    Preference.objects.create(registration=people[0], share_email=True, share_role=True, share_phone=True,
+                              phone="0770\r\nNOTE:x")
+    services.round_start(event, size=2, among="checked_in", after_round=0)
+    card = services.vcard(Member.objects.get(registration=people[0]))
+    properties = [line.split(":", 1)[0].split(";")[0] for line in card.strip().split("\r\n")]
+    assert sorted(properties) == sorted(["BEGIN", "VERSION", "N", "FN", "EMAIL", "TEL", "ORG", "TITLE", "END"])
+    assert "\n" not in card.replace("\r\n", "")
+
+
+def test_placements_csv_from_the_allocation_cli_escapes_formulas(tmp_path):
+    import csv
+    import io
+
+    from django.core.management import call_command
+
+    (tmp_path / "s.csv").write_text("session_id,workshop,slot,capacity\n=cmd|' /C calc'!A0,@SUM(1),13:30,2\n")
+    (tmp_path / "p.csv").write_text("attendee_id,choice_1\n+HYPERLINK(\"http://x\"),@SUM(1)\n")
+    call_command("allocate", "--sessions", str(tmp_path / "s.csv"), "--preferences", str(tmp_path / "p.csv"),
+                 "--out", str(tmp_path / "out.csv"), stdout=io.StringIO())
+    [row] = list(csv.DictReader((tmp_path / "out.csv").open()))
+    assert row["attendee_id"].startswith("'+") and row["session_id"].startswith("'=")
+    assert row["workshop"].startswith("'@")
+
+
+# --- Production with a local SITE_URL ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("site_url, code", [
+    ("http://127.0.0.1:8000", "pledgecard.E001"),
+    ("https://localhost", "pledgecard.E001"),
+    ("https://10.1.2.3", "pledgecard.E001"),
+    ("http://[::1]:8000", "pledgecard.E001"),
+    ("http://pledgecard.example.org", "pledgecard.E002"),
+])
+def test_production_with_a_site_url_people_cannot_reach_fails_the_deploy_check(tmp_path, site_url, code):
+    from .test_security import _check_deploy, _production_env
+
+    result = _check_deploy(_production_env(tmp_path, SITE_URL=site_url))
+    assert result.returncode != 0
+    assert code in result.stdout + result.stderr

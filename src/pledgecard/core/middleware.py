@@ -49,6 +49,25 @@ def record_second_factor_on_activation(sender, request, user, authenticator, **k
         record_authentication(request, user, "mfa", id=authenticator.pk, type=authenticator.type, activated=True)
 
 
+class RefuseNullCharactersMiddleware:
+    """A NUL character in a web address's query (?q=...) is refused with a plain 400 before any view sees it.
+
+    PostgreSQL refuses NUL in text (a server error) and SQLite cuts the text at it (a wrong answer). Forms
+    refuse it themselves, with a message beside the field; query parameters have no field to speak for them.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or any("\x00" in key or any("\x00" in value for value in values)
+                                          for key, values in request.GET.lists()):
+            from pledgecard.core.errors import bad_request
+
+            return bad_request(request)
+        return self.get_response(request)
+
+
 class SecurityHeadersMiddleware:
     """A strict Content Security Policy with a per-request nonce for the NHS.UK frontend's inline script.
 

@@ -33,7 +33,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from pledgecard.core.csv import FORMULA_STARTS
+from pledgecard.core.csv import FORMULA_STARTS, cells_too_long, column_letter
 from pledgecard.core.models import AuditEntry, Sector
 from pledgecard.events.models import Event, Registration
 
@@ -218,15 +218,6 @@ def columns_missing(columns: dict[str, int | None]) -> list[str]:
     return missing
 
 
-def column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 # --------------------------------------------------------------------------------------------- the file
 
 
@@ -279,6 +270,9 @@ def read_table(data: bytes, kind: str | None = None, filename: str = "") -> Tabl
         raise FileProblem("The first row is empty. The first row must hold the column headings.")
     if not table.rows:
         raise FileProblem("The file has a header row but no attendees.")
+    too_long = cells_too_long([(1, table.headers), *table.rows])
+    if too_long:
+        raise FileProblem(too_long)
     return table
 
 

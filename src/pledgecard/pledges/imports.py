@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from pledgecard.core.csv import cells_too_long
 from pledgecard.pledges import services
 from pledgecard.pledges.forms import ImportRowForm
 from pledgecard.pledges.models import Postcard
@@ -73,6 +74,9 @@ def read_rows(data: bytes) -> list[tuple[int, dict]]:
             }
             if not any(values.values()):
                 continue  # blank lines at the end of a spreadsheet
+            too_long = cells_too_long([(line, [row.get(name) for name in reader.fieldnames])])
+            if too_long:
+                raise ImportError_(too_long)
             values["reminder"] = values.get("reminder", "").lower()
             values["share"] = values.get("share", "").lower()
             rows.append((line, values))
