@@ -27,7 +27,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
 from pledgecard.core import ratelimit
-from pledgecard.core.models import Alliance, Role, Sector
+from pledgecard.core.models import Alliance, Job, Role, Sector
 from pledgecard.events.models import Registration
 from pledgecard.pledges.models import FollowUp, Postcard
 from pledgecard.workshops.models import Placement, Session, Slot, Workshop
@@ -71,6 +71,9 @@ URL                                                         | anon GET | anon PO
 /registrations/{registration}/meet/1.vcf                    | 404      | 404       | 404       | 404        | 404     | 404
 /organise/                                                  | login    | login     | 200       | 200        | 200     | 200
 /organise/alliances/new/                                    | login    | login     | 200       | 400        | 200     | 400
+/organise/jobs/{job}/                                       | login    | login     | 403       | 403        | 200     | 200
+/organise/jobs/{job}/status.json                            | login    | login     | 403       | 403        | 200     | 200
+/organise/jobs/{upload}/                                    | login    | login     | 404       | 404        | 404     | 404
 /organise/alliances/{alliance}/events/new/                  | login    | login     | 403       | 403        | 200     | 400
 /organise/alliances/no-such/events/new/                     | login    | login     | 404       | 404        | 404     | 404
 /organise/events/{event}/                                   | login    | login     | 403       | 403        | 200     | 200
@@ -181,7 +184,9 @@ def world(event, organiser):
     workshop = Workshop.objects.create(event=event, title="Housing")
     session = Session.objects.create(workshop=workshop, slot=slot, capacity=10)
     placement = Placement.objects.create(registration=registration, session=session)
+    job = Job.objects.create(kind="pledges.postcards_import", alliance=event.alliance, started_by=organiser)
     names = {
+        "job": job.pk,
         "event": event.slug,
         "alliance": event.alliance.slug,
         "postcard": postcard.public_id,

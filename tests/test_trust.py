@@ -1,5 +1,6 @@
 """Issue 9's holes, each as a class of defect: every test here failed on the code before the fix."""
 
+import contextlib
 import datetime as dt
 import re
 
@@ -17,6 +18,7 @@ from pledgecard.events.models import Registration
 from pledgecard.pledges.models import Postcard
 
 from .conftest import postcard_data
+from .test_delivery_reliability import workers  # noqa: F401 - real worker processes, for the import test
 
 pytestmark = pytest.mark.django_db
 
@@ -367,3 +369,249 @@ def test_production_with_a_site_url_people_cannot_reach_fails_the_deploy_check(t
     result = _check_deploy(_production_env(tmp_path, SITE_URL=site_url))
     assert result.returncode != 0
     assert code in result.stdout + result.stderr
+
+
+# --- A busy database ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def short_waits():
+    """Database connections that give up waiting for a lock after 0.3 s (production waits 20 s)."""
+    from django.db import connection
+
+    options = connection.settings_dict["OPTIONS"]
+    before = dict(options)
+    if connection.vendor == "sqlite":
+        options["timeout"] = 0.3
+        options["init_command"] = re.sub(r"busy_timeout=\d+", "busy_timeout=300", options["init_command"])
+    else:
+        options["options"] = "-c lock_timeout=300"
+    connection.close()
+    yield
+    options.clear()
+    options.update(before)
+    connection.close()
+
+
+@contextlib.contextmanager
+def _database_held():
+    """Another connection holds the write lock: SQLite's one writer, or PostgreSQL's lock on the tables."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        other = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+    else:
+        import psycopg
+
+        params = connection.get_connection_params()
+        other = psycopg.connect(**{k: v for k, v in params.items() if k != "cursor_factory"})
+        other.execute("LOCK TABLE pledges_postcard, events_registration, delivery_message IN ACCESS EXCLUSIVE MODE")
+    try:
+        yield
+    finally:
+        other.rollback() if connection.vendor != "sqlite" else other.execute("ROLLBACK")
+        other.close()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_busy_database_gives_a_try_again_with_every_word_kept(event, short_waits):
+    words = postcard_data(learnt="Trust is built slowly & lost quickly.", commitment="Ask the mosque first.")
+    client = Client()
+    with _database_held():
+        response = client.post(f"/e/{event.slug}/", words)
+        assert response.status_code == 503 and response["Retry-After"]
+        page = response.content.decode()
+        assert "could not save this just now" in page
+        assert "Trust is built slowly &amp; lost quickly." in page and "Ask the mosque first." in page
+        busy_registration = client.post(f"/events/{event.slug}/", _form())
+        assert busy_registration.status_code == 503
+        assert "Bradford Council" in busy_registration.content.decode()
+    assert not Postcard.objects.exists() and not Registration.objects.exists()
+    # Sent again once the database is free, it is saved.
+    assert client.post(f"/e/{event.slug}/", words).status_code == 302
+    assert client.post(f"/events/{event.slug}/", _form()).status_code == 302
+    assert Postcard.objects.count() == 1 and Registration.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_any_other_page_that_meets_a_busy_database_says_try_again(event, organiser, short_waits):
+    client = Client()
+    client.force_login(organiser)
+    with _database_held():
+        response = client.post(f"/organise/events/{event.slug}/postcards/paper/", postcard_data())
+    assert response.status_code == 503
+    assert "The service is busy" in response.content.decode()
+
+
+# --- A big import while attendees write postcards ----------------------------------------------------------------
+
+
+def _postcards_csv(count: int) -> bytes:
+    lines = ["name,email,organisation,sector,learnt,commitment,reminder"]
+    lines += [f"Writer {i},w{i}@example.org,Trust {i % 7},NHS,Lesson {i},Commitment {i},yes" for i in range(count)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_big_import_never_stops_attendees_writing_and_survives_kill_9(event, organiser, workers):
+    """3,000 paper postcards imported by a real worker process, which is killed (-9) part-way and started
+    again, while attendees post postcards with a 2-second wait for the database (production waits 20 s; the
+    old one-transaction import held it for seconds). Every attendee's postcard is saved, the import ends
+    exactly once, and nothing is saved twice."""
+    from django.db import connection
+
+    from pledgecard.core.models import Job
+    from pledgecard.pledges import imports
+
+    from .test_delivery_reliability import wait_until
+
+    rows = 3000
+    data = _postcards_csv(rows)
+    _, report = imports.postcards_check(data=data)
+    assert report.ok
+    job = imports.postcards_import_start(event=event, data=data, created_by=organiser)
+    lease = {"PLEDGECARD_JOB_LEASE_SECONDS": "3"}
+    first = workers.start("import-1", **lease)
+
+    options = connection.settings_dict["OPTIONS"]
+    if connection.vendor == "sqlite":
+        options["init_command"] = re.sub(r"busy_timeout=\d+", "busy_timeout=2000", options["init_command"])
+        options["timeout"] = 2
+    connection.close()
+    statuses = []
+
+    def attendee_writes(n):
+        response = Client().post(f"/e/{event.slug}/", postcard_data(email=f"attendee{n}@example.org",
+                                                                    learnt=f"Attendee {n} learnt"))
+        statuses.append(response.status_code)
+
+    def done():
+        return Job.objects.get(pk=job.pk).done
+
+    wait_until(lambda: done() >= 200, 120, "the import to start", lambda: workers.log(first))
+    for n in range(5):
+        attendee_writes(n)
+    workers.kill(first)
+    killed_at = done()
+    assert 0 < killed_at < rows
+    second = workers.start("import-2", **lease)
+    wait_until(lambda: done() > killed_at, 60, "the second worker to take the job over", lambda: workers.log(second))
+    for n in range(5, 15):
+        attendee_writes(n)
+    wait_until(lambda: Job.objects.get(pk=job.pk).finished, 240, "the import to finish", lambda: workers.log(second))
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE, job.result
+    assert statuses == [302] * 15
+    assert Postcard.objects.filter(source="import").count() == rows
+    assert Postcard.objects.filter(source="online").count() == 15
+    assert (job.result["created"], job.result["already_there"]) == (rows, 0)
+    assert job.data is None  # the file (personal data) is gone once imported
+    assert "Sweep failed" not in workers.log(second)
+
+
+# --- The worker and `serve` survive -------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_worker_survives_a_database_it_cannot_use_and_delivers_after(event, workers, smtp):
+    from .test_delivery_reliability import make_reminders_due, wait_until, write_postcards
+
+    postcards = write_postcards(event, 5, prefix="survive")
+    make_reminders_due(postcards)
+    short = {"PLEDGECARD_SQLITE_BUSY_SECONDS": "0.3", "PGOPTIONS": "-c lock_timeout=300",
+             "PLEDGECARD_PERIODIC_SECONDS": "3600"}
+    with _database_held():
+        worker = workers.start("survivor", **short)
+        wait_until(lambda: "Sweep failed (2 in a row)" in workers.log(worker), 60, "two failed sweeps",
+                   lambda: workers.log(worker))
+        assert worker.poll() is None  # still running
+        assert smtp.received == []
+    sent = Message.objects.filter(kind="postcard_reminder", status="sent")
+    wait_until(lambda: sent.count() == 5, 60, "the reminders after the database came back",
+               lambda: workers.log(worker))
+    assert worker.poll() is None
+    assert sorted(r.rcpt[0] for r in smtp.received) == sorted(m.to_address for m in sent)
+
+
+def _children(pid: int) -> set[int]:
+    from pathlib import Path
+
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _cmdline(pid: int) -> str:
+    from pathlib import Path
+
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+@pytest.mark.slow
+def test_serve_starts_a_dead_worker_again_and_the_web_server_goes_on(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    from .smtp_server import free_port
+    from .test_delivery_reliability import wait_until
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(PLEDGECARD_VAR_DIR=str(tmp_path), PORT=str(port), PYTHONUNBUFFERED="1")
+    subprocess.run([sys.executable, "-m", "pledgecard", "migrate", "-v0"], env=env, check=True, timeout=300)
+    log = (tmp_path / "serve.log").open("wb")
+    serve = subprocess.Popen([sys.executable, "-m", "pledgecard", "serve", "--port", str(port)],  # noqa: S603
+                             env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    def workers_running():
+        return [pid for pid in _children(serve.pid) if " worker" in _cmdline(pid)]
+
+    def web_answers():
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:  # noqa: S310
+                return response.status == 200
+        except OSError:
+            return False
+
+    try:
+        wait_until(lambda: len(workers_running()) == 1 and web_answers(), 60, "serve to start")
+        [first] = workers_running()
+        os.kill(first, signal.SIGKILL)
+        wait_until(lambda: workers_running() not in ([], [first]), 60, "a new worker",
+                   lambda: (tmp_path / "serve.log").read_text())
+        assert serve.poll() is None and web_answers()
+        assert "starting it again" in (tmp_path / "serve.log").read_text()
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(timeout=30)
+        log.close()
+
+
+def test_debug_pages_are_off_unless_asked_for(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "DATABASE_URL")}
+    env["PLEDGECARD_VAR_DIR"] = str(tmp_path)
+    shown = subprocess.run([sys.executable, "-m", "pledgecard", "shell", "-c",
+                            "from django.conf import settings; print(settings.DEBUG)"],
+                           env=env, capture_output=True, text=True, timeout=120, check=True)
+    assert shown.stdout.strip().splitlines()[-1] == "False"

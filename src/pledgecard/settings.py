@@ -17,7 +17,9 @@ VAR_DIR = Path(os.environ.get("PLEDGECARD_VAR_DIR", Path.cwd() / "var")).resolve
 ASSETS_DIR = Path(os.environ.get("PLEDGECARD_ASSETS_DIR", Path.cwd() / "assets")).resolve()
 
 PRODUCTION = os.environ.get("PLEDGECARD_ENV", "development") == "production"
-DEBUG = os.environ.get("DEBUG", "0" if PRODUCTION else "1") == "1"
+# Off unless asked for (DEBUG=1): `make run` is what organisers try first, and Django's debug page shows
+# settings and stack traces to whoever meets an error.
+DEBUG = os.environ.get("DEBUG", "0") == "1"
 
 if PRODUCTION:
     SECRET_KEY = os.environ["SECRET_KEY"]
@@ -61,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "pledgecard.core.middleware.RequireTwoFactorMiddleware",
+    "pledgecard.core.errors.BusyDatabaseMiddleware",
     "pledgecard.core.middleware.SecurityHeadersMiddleware",
 ]
 
@@ -102,10 +105,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers and the one writer work at once; IMMEDIATE takes the write lock at the start of a
     # transaction, so two writers queue for `timeout` seconds instead of failing half-way through.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # How long a writer waits for the one write lock before it gives up (attendees then see "try again").
+    busy_seconds = float(os.environ.get("PLEDGECARD_SQLITE_BUSY_SECONDS", "20"))
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+        "timeout": busy_seconds,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                        f"PRAGMA busy_timeout={int(busy_seconds * 1000)};",
     }
     # Tests use a file, not memory, so that worker subprocesses see the same database; one per test run, so
     # that two runs on one machine never share (or delete) each other's.
@@ -187,6 +193,10 @@ DELIVERY_RETRY_MAX_SECONDS = float(os.environ.get("DELIVERY_RETRY_MAX_SECONDS", 
 # Temporary failures are retried for this long after the message was first due, as GOV.UK Notify does.
 DELIVERY_GIVE_UP_AFTER_HOURS = float(os.environ.get("DELIVERY_GIVE_UP_AFTER_HOURS", "72"))
 
+# Background jobs (core/jobs.py): a worker that goes this long without finishing a step loses its job to
+# another worker, which runs it on from the last step saved.
+PLEDGECARD_JOB_LEASE_SECONDS = float(os.environ.get("PLEDGECARD_JOB_LEASE_SECONDS", "120"))
+
 # GOV.UK Notify (email, text messages, letters), set up per alliance by its organisers. The address is
 # configurable so that tests and benchmarks talk to a local stand-in, never to Notify.
 NOTIFY_BASE_URL = os.environ.get("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
@@ -208,6 +218,7 @@ PLEDGECARD_PERIODIC_JOBS = [
     "pledgecard.delivery.notify.statuses_poll",
     "pledgecard.delivery.fallback.fallbacks_auto",
     "pledgecard.core.ratelimit.counters_prune",
+    "pledgecard.core.jobs.jobs_forget",
 ]
 PLEDGECARD_PERIODIC_SECONDS = float(os.environ.get("PLEDGECARD_PERIODIC_SECONDS", "60"))
 

@@ -50,6 +50,8 @@ organise_patterns = (
     [
         path("", events.home, name="home"),
         path("alliances/new/", events.alliance_new, name="alliance_new"),
+        path("jobs/<uuid:job_id>/", core.job_detail, name="job"),
+        path("jobs/<uuid:job_id>/status.json", core.job_status, name="job_status"),
         path("alliances/<slug:alliance>/events/new/", events.event_new, name="event_new"),
         path("events/<slug:slug>/", events.event_detail, name="event"),
         path("events/<slug:slug>/reschedule/", events.event_reschedule, name="event_reschedule"),

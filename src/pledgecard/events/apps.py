@@ -7,4 +7,5 @@ class EventsConfig(AppConfig):
 
     def ready(self):
         # Registers how registration messages are written, for the delivery app to find by kind.
-        from pledgecard.events import emails  # noqa: F401
+        # And the attendee import's background job.
+        from pledgecard.events import emails, imports  # noqa: F401

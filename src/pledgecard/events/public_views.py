@@ -1,11 +1,13 @@
 """Attendees' pages for registration: the event page, and their own registration through its private link."""
 
 from django.contrib import messages
+from django.db import DatabaseError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from pledgecard.core import access, ratelimit
+from pledgecard.core.errors import BUSY_MESSAGE, database_busy
 from pledgecard.core.models import Membership, Role
 from pledgecard.events import registrations
 from pledgecard.events.models import Event, Registration
@@ -17,11 +19,17 @@ def event_page(request, slug):
     """The one place people register: what the day is, and the form."""
     event = get_object_or_404(Event.objects.select_related("alliance"), slug=slug)
     form = RegistrationForm(request.POST if request.method == "POST" else None)
+    busy = False
     if request.method == "POST" and form.is_valid():
         try:
             registrations.register_publicly(event, form.people())
         except registrations.RegistrationClosed:
             form.add_error(None, "Registration for this event is closed.")
+        except DatabaseError as exc:
+            if not database_busy(exc):
+                raise
+            form.add_error(None, BUSY_MESSAGE)  # the form comes back with everything typed in it
+            busy = True
         else:
             # The same answer whether the address was new or already registered (then its owner gets their
             # link again): the form never tells anyone who is registered.
@@ -34,7 +42,11 @@ def event_page(request, slug):
         "places_left": registrations.places_left(event),
         "page_title": event.title,
     }
-    return render(request, "events/public/event.jinja", context, status=400 if form.errors else 200)
+    response = render(request, "events/public/event.jinja", context,
+                      status=503 if busy else 400 if form.errors else 200)
+    if busy:
+        response["Retry-After"] = "5"
+    return response
 
 
 def check_email(request, slug):

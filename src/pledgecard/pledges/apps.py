@@ -7,4 +7,4 @@ class PledgesConfig(AppConfig):
 
     def ready(self):
         # Registers how postcard messages are written, for the delivery app to find by kind.
-        from pledgecard.pledges import emails  # noqa: F401
+        from pledgecard.pledges import emails, imports  # noqa: F401 - message writers, the import job
