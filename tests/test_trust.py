@@ -615,3 +615,26 @@ def test_debug_pages_are_off_unless_asked_for(tmp_path):
                             "from django.conf import settings; print(settings.DEBUG)"],
                            env=env, capture_output=True, text=True, timeout=120, check=True)
     assert shown.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_sign_in_limits_live_in_the_database_shared_by_every_process(organiser):
+    """allauth's failed-sign-in counts (and its record of used two-factor codes) are in the cache: the cache
+    is a database table, so a second web process sees the same counts."""
+    from django.core.cache.backends.db import DatabaseCache
+
+    client = Client()
+    for _ in range(5):
+        response = client.post("/accounts/login/", {"login": organiser.email, "password": "wrong-password-x"})
+        assert response.status_code == 200
+    refused = client.post("/accounts/login/", {"login": organiser.email, "password": "a-long-test-password"})
+    assert "_auth_user_id" not in client.session
+    assert refused.status_code in (200, 429)
+    another_process = DatabaseCache("pledgecard_cache", {})  # a cache object of its own, as in another process
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT cache_key FROM pledgecard_cache")
+        keys = [row[0] for row in cursor.fetchall()]
+    limit_keys = [key.split(":", 2)[2] for key in keys if "login_failed" in key]  # stored as ":1:<key>"
+    assert limit_keys, keys
+    assert all(another_process.get(key) for key in limit_keys)
