@@ -44,7 +44,7 @@ def _page(response) -> str:
 def test_find_shows_what_is_held_and_the_scope(organiser_client, world):
     page = organiser_client.get("/organise/people/")
     assert page.status_code == 200
-    assert "only what Test Alliance holds" in _page(page)
+    assert "<p>You are an organiser of Test Alliance: this finds and erases only what Test Alliance holds." in _page(page)
     found = organiser_client.post("/organise/people/", {"email": pw.EMAIL.upper()})
     html = _page(found)
     assert found.status_code == 200
@@ -95,10 +95,13 @@ def test_erase_asks_first_then_erases(organiser_client, world):
     assert not AuditEntry.objects.filter(action="people.erase").exists()
 
     done = organiser_client.post("/organise/people/erase/", {"email": pw.EMAIL, "confirm": "yes"})
-    assert done.status_code == 200 and "Erased" in _page(done)
+    assert done.status_code == 302 and done["Location"] == "/organise/people/"
+    banner = _page(organiser_client.get(done["Location"]))
+    assert "Erased: what Test Alliance held about that person is deleted or anonymised" in banner
+    assert "postcards: 3" in banner and pw.EMAIL.casefold() not in banner.casefold()
     assert not Postcard.objects.filter(email__iexact=pw.EMAIL).exists()
     assert not Registration.objects.filter(email__iexact=pw.EMAIL).exists()
-    again = organiser_client.post("/organise/people/erase/", {"email": pw.EMAIL, "confirm": "yes"})
+    again = organiser_client.post("/organise/people/erase/", {"email": pw.EMAIL, "confirm": "yes"}, follow=True)
     assert "Nothing was erased" in _page(again)
 
 

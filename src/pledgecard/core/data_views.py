@@ -13,9 +13,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pledgecard.core import audit, people, personal_data, selectors
 from pledgecard.core.csv import escape_formula
@@ -54,10 +55,13 @@ def _context(request, form, **extra):
 
 def record_line(record: dict) -> str:
     """One line a person can read, for the confirming page."""
+    if record.get("what") == "message":
+        what = f"{str(record.get('kind', 'message')).capitalize()} by {str(record.get('by', '')).lower()}"
+        return f"{what} ({str(record.get('status', '')).lower()})"
     parts = [str(record.get("what", "record")).capitalize()]
     if record.get("event"):
         parts.append(f"at {record['event']}")
-    for key in ("status", "kind", "workshop", "file"):
+    for key in ("status", "workshop", "file"):
         if record.get(key):
             parts.append(f"({record[key]})")
             break
@@ -97,25 +101,37 @@ def people_export(request):
 @login_required
 @require_POST
 def people_erase(request):
-    """First POST: what will go, and a button. Second POST (confirm=yes): erase, and say what was done."""
-    ids, _ = _scope(request.user)
+    """First POST: what will go, and a button. Second POST (confirm=yes): erase, then back to the search page
+    saying what was done (a reload cannot post it again)."""
+    ids, alliances = _scope(request.user)
     form = PersonForm(request.POST)
     if not form.is_valid():
         return render(request, "core/people/find.jinja", _context(request, form), status=400)
     email = form.cleaned_data["email"]
+    where = " and ".join(a.name for a in alliances) if alliances else "every alliance"
     if request.POST.get("confirm") != "yes":
         found = people.people_find(email, alliances=ids)
         return render(request, "core/people/confirm.jinja",
                       _context(request, form, found=found, record_line=record_line, page_title="Erase a person"))
     report = people.people_erase(email, actor=request.user, alliances=ids)
-    return render(request, "core/people/erased.jinja",
-                  _context(request, PersonForm(), report=report, email=email, page_title="Erased"))
+    # The banner does not repeat the address: messages may be kept in a cookie.
+    if report.matched:
+        done = ", ".join(f"{personal_data.labels().get(name, name).lower()}: {count}"
+                         for name, count in report.changed.items())
+        messages.success(request, f"Erased: what {where} held about that person is deleted or anonymised "
+                                  f"({done}). The audit log records the erasure, not the address.")
+        for note in report.kept:
+            messages.info(request, note)
+    else:
+        messages.info(request, f"Nothing was erased: {where} held nothing about that address.")
+    return redirect("data_protection:people")
 
 
 # --- The audit log --------------------------------------------------------------------------------------------
 
 
 @login_required
+@require_GET
 def audit_log(request, alliance):
     alliance = selectors.access_alliance(request.user, alliance)
     page = Paginator(audit.entries_for(alliance), AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -125,6 +141,7 @@ def audit_log(request, alliance):
 
 
 @login_required
+@require_GET
 def audit_csv(request, alliance):
     alliance = selectors.access_alliance(request.user, alliance)
     text = io.StringIO(newline="")
