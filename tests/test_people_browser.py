@@ -45,8 +45,9 @@ def test_organiser_erases_a_person_after_a_confirming_step(alliance, organiser, 
     expect(page.get_by_role("heading", level=1)).to_have_text("Erase everything about this person?")
     expect(page.get_by_text("This cannot be undone")).to_be_visible()
     visit.check(page, "Confirm the erasure")
-    page.screenshot(path=SCREENSHOTS / f"pledgecard-erase-confirm-{'js' if javascript else 'no-js'}.png",
-                    full_page=True)
+    page.screenshot(
+        path=SCREENSHOTS / f"pledgecard-erase-confirm-{'js' if javascript else 'no-js'}.png", full_page=True
+    )
     assert orm(lambda: Postcard.objects.filter(email__iexact=pw.EMAIL).count()) == 2  # nothing gone yet
 
     with page.expect_navigation():

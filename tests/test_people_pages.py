@@ -1,4 +1,5 @@
-"""Organisers' data-protection pages: find a person, download their data, erase it (with a confirming step), and
+"""Organisers' data-protection pages: find a person, download their data, erase it (with a confirming step),
+and
 the alliance's audit log (sign-ins, exports, imports, erasures, settings changes, in words)."""
 
 import csv
@@ -34,7 +35,9 @@ def world(alliance):
 
 @pytest.fixture
 def other_alliance(db):
-    return Alliance.objects.create(name="Northern Partnership", slug="northern", contact_email="n@example.org")
+    return Alliance.objects.create(
+        name="Northern Partnership", slug="northern", contact_email="n@example.org"
+    )
 
 
 def _page(response) -> str:
@@ -44,7 +47,10 @@ def _page(response) -> str:
 def test_find_shows_what_is_held_and_the_scope(organiser_client, world):
     page = organiser_client.get("/organise/people/")
     assert page.status_code == 200
-    assert "<p>You are an organiser of Test Alliance: this finds and erases only what Test Alliance holds." in _page(page)
+    assert (
+        "<p>You are an organiser of Test Alliance: this finds and erases only what Test Alliance holds."
+        in _page(page)
+    )
     found = organiser_client.post("/organise/people/", {"email": pw.EMAIL.upper()})
     html = _page(found)
     assert found.status_code == 200
@@ -59,12 +65,15 @@ def test_find_nothing(organiser_client, world):
     assert "Nothing is held about nobody@example.org" in html and "Erase this person" not in html
 
 
-@pytest.mark.parametrize("email, message", [
-    ("", "Enter their email address"),
-    ("not an address", "Enter an email address in the correct format"),
-    ("a\x00b@example.org", "Enter an email address in the correct format"),
-    ("x" * 250 + "@example.org", "Ensure this value has at most 254 characters"),
-])
+@pytest.mark.parametrize(
+    "email, message",
+    [
+        ("", "Enter their email address"),
+        ("not an address", "Enter an email address in the correct format"),
+        ("a\x00b@example.org", "Enter an email address in the correct format"),
+        ("x" * 250 + "@example.org", "Ensure this value has at most 254 characters"),
+    ],
+)
 @pytest.mark.parametrize("url", ["/organise/people/", "/organise/people/export/", "/organise/people/erase/"])
 def test_bad_email_is_a_field_error(organiser_client, world, url, email, message):
     from .test_bad_input import Unchanged, assert_field_error
@@ -101,15 +110,19 @@ def test_erase_asks_first_then_erases(organiser_client, world):
     assert "postcards: 3" in banner and pw.EMAIL.casefold() not in banner.casefold()
     assert not Postcard.objects.filter(email__iexact=pw.EMAIL).exists()
     assert not Registration.objects.filter(email__iexact=pw.EMAIL).exists()
-    again = organiser_client.post("/organise/people/erase/", {"email": pw.EMAIL, "confirm": "yes"}, follow=True)
+    again = organiser_client.post(
+        "/organise/people/erase/", {"email": pw.EMAIL, "confirm": "yes"}, follow=True
+    )
     assert "Nothing was erased" in _page(again)
 
 
 def test_an_organiser_sees_and_erases_only_their_alliances(world, other_alliance):
-    theirs_event = Event.objects.create(alliance=other_alliance, slug="northern-day", title="Northern day",
-                                        date=world.past.date)
-    Registration.objects.create(event=theirs_event, name=pw.NAME, email=pw.EMAIL, organisation="X",
-                                sector=world.registration.sector)
+    theirs_event = Event.objects.create(
+        alliance=other_alliance, slug="northern-day", title="Northern day", date=world.past.date
+    )
+    Registration.objects.create(
+        event=theirs_event, name=pw.NAME, email=pw.EMAIL, organisation="X", sector=world.registration.sector
+    )
     northern = Client()
     northern.force_login(make_organiser(other_alliance, email="north@example.org"))
     html = _page(northern.post("/organise/people/", {"email": pw.EMAIL}))
@@ -140,17 +153,34 @@ def test_a_facilitator_cannot_use_the_pages(world):
 
 def test_audit_log_shows_sign_ins_exports_erasures_and_settings_in_words(world, organiser):
     browser = Client()
-    assert browser.post("/accounts/login/", {"login": organiser.email, "password": "wrong-password"}).status_code == 200
-    assert browser.post("/accounts/login/", {"login": organiser.email, "password": "a-long-test-password"}
-                        ).status_code == 302
+    assert (
+        browser.post("/accounts/login/", {"login": organiser.email, "password": "wrong-password"}).status_code
+        == 200
+    )
+    assert (
+        browser.post(
+            "/accounts/login/", {"login": organiser.email, "password": "a-long-test-password"}
+        ).status_code
+        == 302
+    )
     browser.post("/organise/people/export/", {"email": pw.EMAIL})
     browser.post("/organise/people/erase/", {"email": pw.EMAIL, "confirm": "yes"})
-    browser.post(f"/organise/events/{world.past.slug}/reschedule/", {"reminder_date": "1/6/2031",
-                                                                     "reminder_time": "10:00:00"})
-    AuditEntry.objects.create(actor=organiser, alliance=world.past.alliance, action="attendees.import",
-                              detail={"event": world.future.slug, "file": "list.csv", "new": 3, "update": 1})
-    AuditEntry.objects.create(actor=organiser, alliance=world.past.alliance, action="notify.settings",
-                              detail={"key_ending": "ab12", "new_key": True})
+    browser.post(
+        f"/organise/events/{world.past.slug}/reschedule/",
+        {"reminder_date": "1/6/2031", "reminder_time": "10:00:00"},
+    )
+    AuditEntry.objects.create(
+        actor=organiser,
+        alliance=world.past.alliance,
+        action="attendees.import",
+        detail={"event": world.future.slug, "file": "list.csv", "new": 3, "update": 1},
+    )
+    AuditEntry.objects.create(
+        actor=organiser,
+        alliance=world.past.alliance,
+        action="notify.settings",
+        detail={"key_ending": "ab12", "new_key": True},
+    )
     html = _page(browser.get(f"/organise/alliances/{world.past.alliance.slug}/audit/"))
     for words in [
         "Signed in",
@@ -177,9 +207,17 @@ def test_audit_log_is_paginated_and_downloads_as_csv(organiser_client, alliance,
     assert "Created the event event-59" in first and "Created the event event-0<" not in first
     assert "Created the event event-0<" in second and "Older" in first and "Newer" in second
     for odd in ["x", "0", "-1", "99", "\x00", "١"]:
-        assert organiser_client.get(f"/organise/alliances/{alliance.slug}/audit/", {"page": odd}).status_code == 200
-    rows = list(csv.reader(io.StringIO(
-        organiser_client.get(f"/organise/alliances/{alliance.slug}/audit.csv").content.decode())))
+        assert (
+            organiser_client.get(f"/organise/alliances/{alliance.slug}/audit/", {"page": odd}).status_code
+            == 200
+        )
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                organiser_client.get(f"/organise/alliances/{alliance.slug}/audit.csv").content.decode()
+            )
+        )
+    )
     assert rows[0] == ["when", "who", "what", "action", "address"]
     assert len(rows) == 1 + 61 + AuditEntry.objects.filter(alliance__isnull=True).count()
     assert rows[1][2:4] == ["'=HYPERLINK(1)", "'=HYPERLINK(1)"]  # a formula is written as text
@@ -195,7 +233,9 @@ def test_a_sign_in_shows_in_each_of_the_members_alliances_only(alliance, other_a
     own.force_login(organiser)
     html = _page(own.get(f"/organise/alliances/{alliance.slug}/audit/"))
     assert "Signed in" in html and "north@example.org" not in html
-    assert "organiser@example.org" not in _page(client.get(f"/organise/alliances/{other_alliance.slug}/audit/"))
+    assert "organiser@example.org" not in _page(
+        client.get(f"/organise/alliances/{other_alliance.slug}/audit/")
+    )
     assert client.get(f"/organise/alliances/{alliance.slug}/audit/").status_code == 403
 
 

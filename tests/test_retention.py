@@ -24,34 +24,64 @@ REMINDER_DAY = dt.datetime(2024, 5, 7, 9, 0, tzinfo=UTC)  # 10:00 in London, the
 
 @pytest.fixture
 def past_event(alliance):
-    return Event.objects.create(alliance=alliance, slug="past", title="Past", date=dt.date(2023, 11, 7),
-                                reminder_date=dt.date(2024, 5, 7))
+    return Event.objects.create(
+        alliance=alliance,
+        slug="past",
+        title="Past",
+        date=dt.date(2023, 11, 7),
+        reminder_date=dt.date(2024, 5, 7),
+    )
 
 
 def _write(event, name, *, reminder=True, refreshed_from=None, created_at, sent_at=None, status="sent"):
-    words = PostcardWords(name=name, email=f"{name.lower()}@example.org", organisation="Org",
-                          sector=Sector.objects.get(name="NHS"), learnt=f"{name} learnt",
-                          commitment=f"{name} will", theme=None, wants_reminder=reminder, share_on_wall=False)
-    postcard = services.postcard_write(event=event, words=words, source="online",
-                                       refreshed_from=refreshed_from).postcard
+    words = PostcardWords(
+        name=name,
+        email=f"{name.lower()}@example.org",
+        organisation="Org",
+        sector=Sector.objects.get(name="NHS"),
+        learnt=f"{name} learnt",
+        commitment=f"{name} will",
+        theme=None,
+        wants_reminder=reminder,
+        share_on_wall=False,
+    )
+    postcard = services.postcard_write(
+        event=event, words=words, source="online", refreshed_from=refreshed_from
+    ).postcard
     Postcard.objects.filter(pk=postcard.pk).update(created_at=created_at)
     Message.objects.filter(postcard=postcard, kind="postcard_confirmation").update(
-        status="sent", due_at=created_at, sent_at=created_at)
+        status="sent", due_at=created_at, sent_at=created_at
+    )
     if reminder:
         Message.objects.filter(postcard=postcard, kind="postcard_reminder").update(
-            status=status, due_at=sent_at, sent_at=sent_at if status == "sent" else None)
+            status=status, due_at=sent_at, sent_at=sent_at if status == "sent" else None
+        )
     return postcard
 
 
 @pytest.fixture
 def cards(past_event):
-    sent = _write(past_event, "Sent", created_at=dt.datetime(2023, 11, 7, 15, tzinfo=UTC), sent_at=REMINDER_DAY)
+    sent = _write(
+        past_event, "Sent", created_at=dt.datetime(2023, 11, 7, 15, tzinfo=UTC), sent_at=REMINDER_DAY
+    )
     FollowUp.objects.create(postcard=sent, outcome="done", reflection="Sent reflected")
-    unasked = _write(past_event, "Unasked", reminder=False, created_at=dt.datetime(2023, 11, 7, 15, tzinfo=UTC))
-    refreshed = _write(past_event, "Refreshed", refreshed_from=sent, created_at=dt.datetime(2024, 6, 1, tzinfo=UTC),
-                       sent_at=dt.datetime(2024, 12, 1, 10, tzinfo=UTC))
-    owed = _write(past_event, "Owed", created_at=dt.datetime(2023, 11, 7, 15, tzinfo=UTC), sent_at=REMINDER_DAY,
-                  status="retrying")
+    unasked = _write(
+        past_event, "Unasked", reminder=False, created_at=dt.datetime(2023, 11, 7, 15, tzinfo=UTC)
+    )
+    refreshed = _write(
+        past_event,
+        "Refreshed",
+        refreshed_from=sent,
+        created_at=dt.datetime(2024, 6, 1, tzinfo=UTC),
+        sent_at=dt.datetime(2024, 12, 1, 10, tzinfo=UTC),
+    )
+    owed = _write(
+        past_event,
+        "Owed",
+        created_at=dt.datetime(2023, 11, 7, 15, tzinfo=UTC),
+        sent_at=REMINDER_DAY,
+        status="retrying",
+    )
     return {"sent": sent, "unasked": unasked, "refreshed": refreshed, "owed": owed}
 
 

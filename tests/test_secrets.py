@@ -81,7 +81,8 @@ def test_the_migration_encrypts_keys_saved_in_clear(alliance):
     executor.migrate(before)
     old_apps = executor.loader.project_state(before).apps
     old_apps.get_model("delivery", "NotifySettings").objects.create(
-        alliance_id=alliance.pk, api_key=KEY, callback_token="t" * 32)  # noqa: S106
+        alliance_id=alliance.pk, api_key=KEY, callback_token="t" * 32
+    )  # noqa: S106
     assert _raw() == KEY
     executor = MigrationExecutor(connection)
     executor.migrate(after)

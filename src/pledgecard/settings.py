@@ -195,8 +195,8 @@ NOTIFY_BACKOFF_SECONDS = float(os.environ.get("NOTIFY_BACKOFF_SECONDS", "30"))
 # How often to ask Notify about a message it has not finished with (callbacks can be lost).
 NOTIFY_POLL_MINUTES = float(os.environ.get("NOTIFY_POLL_MINUTES", "10"))
 
-# Secrets in the database (GOV.UK Notify API keys) are encrypted with this Fernet key (core/crypto.py); several,
-# comma-separated, while rotating: the first encrypts. Required in production; development derives one.
+# Secrets in the database (GOV.UK Notify API keys) are encrypted with this Fernet key (core/crypto.py);
+# several, comma-separated, while rotating: the first encrypts. Required in production; development derives one.
 PLEDGECARD_ENCRYPTION_KEY = os.environ.get("PLEDGECARD_ENCRYPTION_KEY", "")
 
 # Postcards and their messages lose everything personal this many months after their cycle ends (the later of

@@ -3,9 +3,11 @@ from django.urls import include, path
 
 from pledgecard.core import views as core
 from pledgecard.delivery import urls as delivery_urls
-from pledgecard.events import attendee_views, public_views, urls_imports, urls_printing, views as events
-from pledgecard.pledges import channel_views, organise, views as pledges
+from pledgecard.events import attendee_views, public_views, urls_imports, urls_printing
+from pledgecard.events import views as events
 from pledgecard.networking import views as networking
+from pledgecard.pledges import channel_views, organise
+from pledgecard.pledges import views as pledges
 from pledgecard.workshops import views as workshops
 
 pledge_patterns = (

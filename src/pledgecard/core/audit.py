@@ -31,7 +31,13 @@ def _records(detail) -> str:
 
 
 def _import_counts(detail) -> str:
-    words = {"new": "new", "update": "updated", "unchanged": "unchanged", "cancel": "cancelled", "skip": "skipped"}
+    words = {
+        "new": "new",
+        "update": "updated",
+        "unchanged": "unchanged",
+        "cancel": "cancelled",
+        "skip": "skipped",
+    }
     parts = [f"{detail[key]} {label}" for key, label in words.items() if detail.get(key)]
     return ", ".join(parts) or "nothing changed"
 
@@ -45,7 +51,9 @@ WORDS = {
         f"({_plural(d.get('moved'), 'reminder')} moved)"
     ),
     "postcards.export": lambda d: f"Downloaded the postcards of {d.get('event', '')} (CSV)",
-    "postcards.import": lambda d: f"Imported {_plural(d.get('created'), 'postcard')} into {d.get('event', '')}",
+    "postcards.import": lambda d: (
+        f"Imported {_plural(d.get('created'), 'postcard')} into {d.get('event', '')}"
+    ),
     "postcards.retention": lambda d: (
         f"Removed the personal details and words of {_plural(d.get('postcards'), 'postcard')}, "
         f"{d.get('months', 12)} months after their reminders"
@@ -57,10 +65,11 @@ WORDS = {
     ),
     "attendees.export": lambda d: (
         f"Downloaded the attendees of {d.get('event', '')} ({str(d.get('format', '')).upper()}, "
-        f"{_plural(d.get('rows'), 'row')})"
-        + (" from the command line" if d.get("by") == "cli" else "")
+        f"{_plural(d.get('rows'), 'row')})" + (" from the command line" if d.get("by") == "cli" else "")
     ),
-    "print.badges": lambda d: f"Printed badges for {_plural(d.get('people'), 'person', 'people')} at {d.get('event', '')}",
+    "print.badges": lambda d: (
+        f"Printed badges for {_plural(d.get('people'), 'person', 'people')} at {d.get('event', '')}"
+    ),
     "print.postcards": lambda d: (
         f"Printed postcards for {_plural(d.get('people'), 'person', 'people')} at {d.get('event', '')}"
     ),
@@ -75,11 +84,13 @@ WORDS = {
     "notify.removed": lambda d: "Stopped using GOV.UK Notify",
     "registration.settings": lambda d: f"Changed the registration settings of {d.get('event', '')}",
     "people.export": lambda d: (
-        f"Exported everything held about a person ({_records(d)})" if _records(d) != "0 records"
+        f"Exported everything held about a person ({_records(d)})"
+        if _records(d) != "0 records"
         else "Looked for a person's data to export: nothing was held"
     ),
     "people.erase": lambda d: (
-        f"Erased a person ({_records(d)} deleted or anonymised)" if _records(d) != "0 records"
+        f"Erased a person ({_records(d)} deleted or anonymised)"
+        if _records(d) != "0 records"
         else "Asked to erase a person: nothing was held"
     ),
     SIGN_IN: lambda d: "Signed in",
@@ -111,11 +122,15 @@ def actor_words(entry: AuditEntry) -> str:
 def entries_for(alliance):
     """What an alliance's log shows: its own entries, and the sign-ins of its members."""
     members = Q(alliance__isnull=True, action__startswith="account.", actor__memberships__alliance=alliance)
-    return AuditEntry.objects.filter(Q(alliance=alliance) | members).select_related("actor").distinct().order_by(
-        "-at", "-pk")
+    return (
+        AuditEntry.objects.filter(Q(alliance=alliance) | members)
+        .select_related("actor")
+        .distinct()
+        .order_by("-at", "-pk")
+    )
 
 
-# --- Sign-ins (Django's signals, which allauth sends too) ----------------------------------------------------
+# --- Sign-ins (Django's signals, which allauth sends too) -----------------------------------------------
 
 
 def _address(request) -> str:
@@ -132,8 +147,9 @@ def _signed_out(sender, request, user, **kwargs):
 
 
 def _sign_in_failed(sender, credentials, request=None, **kwargs):
-    """A failed sign-in is recorded against the account it named, if there is one. Attempts that name no account
-    are not stored: they would put whatever an attacker typed into the log (rate limits deal with them)."""
+    """A failed sign-in is recorded against the account it named, if there is one. Attempts that name no
+    account are not stored: they would put whatever an attacker typed into the log (rate limits deal with
+    them)."""
     from django.contrib.auth import get_user_model
 
     login = str(credentials.get("email") or credentials.get("username") or credentials.get("login") or "")

@@ -1,4 +1,4 @@
-"""Secrets at rest (a GOV.UK Notify API key): encrypted with a key from the environment, never stored in clear.
+"""Secrets at rest (a GOV.UK Notify API key): encrypted with a key from the environment, never in clear.
 
 Fernet (from `cryptography`: AES-128-CBC with HMAC-SHA256, authenticated) with the keys in
 PLEDGECARD_ENCRYPTION_KEY, comma-separated: the first encrypts, every one decrypts (MultiFernet), so a key is
@@ -26,7 +26,8 @@ class CannotDecrypt(ImproperlyConfigured):
 
 def _derived_key(secret: str) -> bytes:
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"pledgecard secrets at rest").derive(
-        secret.encode())
+        secret.encode()
+    )
     return base64.urlsafe_b64encode(key)
 
 
@@ -43,7 +44,9 @@ def _fernet() -> MultiFernet:
     try:
         return MultiFernet([Fernet(k) for k in keys])
     except ValueError as exc:
-        raise ImproperlyConfigured(f"PLEDGECARD_ENCRYPTION_KEY holds a key that is not a Fernet key: {exc}") from exc
+        raise ImproperlyConfigured(
+            f"PLEDGECARD_ENCRYPTION_KEY holds a key that is not a Fernet key: {exc}"
+        ) from exc
 
 
 def encrypt(plain: str) -> str:
@@ -54,11 +57,11 @@ def decrypt(stored: str) -> str:
     if not stored.startswith(PREFIX):
         raise CannotDecrypt("A secret in the database is not encrypted: run `pledgecard migrate`.")
     try:
-        return _fernet().decrypt(stored[len(PREFIX):].encode()).decode()
+        return _fernet().decrypt(stored[len(PREFIX) :].encode()).decode()
     except InvalidToken as exc:
         raise CannotDecrypt(
-            "A secret in the database cannot be decrypted with PLEDGECARD_ENCRYPTION_KEY: it was encrypted with "
-            "another key. Put that key back (after the new one, comma-separated) and run "
+            "A secret in the database cannot be decrypted with PLEDGECARD_ENCRYPTION_KEY: it was encrypted "
+            "with another key. Put that key back (after the new one, comma-separated) and run "
             "`pledgecard secrets rotate`, or enter the secret again."
         ) from exc
 
@@ -78,25 +81,36 @@ def encrypted_fields():
     """(model, field name) for every encrypted column, for `pledgecard secrets rotate`."""
     from django.apps import apps
 
-    return [(model, f.name) for model in apps.get_models() for f in model._meta.fields
-            if isinstance(f, EncryptedTextField)]
+    return [
+        (model, f.name)
+        for model in apps.get_models()
+        for f in model._meta.fields
+        if isinstance(f, EncryptedTextField)
+    ]
 
 
 @checks.register(checks.Tags.security, deploy=True)
 def check_encryption_key(app_configs, **kwargs):
     errors = []
     if settings.PRODUCTION and not configured_keys():
-        errors.append(checks.Error(
-            "PLEDGECARD_ENCRYPTION_KEY is not set: secrets in the database (GOV.UK Notify API keys) cannot be "
-            "encrypted or decrypted.",
-            hint='Make one with: python -c "from cryptography.fernet import Fernet; '
-                 'print(Fernet.generate_key().decode())", and keep it apart from database backups.',
-            id="pledgecard.E101",
-        ))
+        errors.append(
+            checks.Error(
+                "PLEDGECARD_ENCRYPTION_KEY is not set: secrets in the database (GOV.UK Notify API keys) "
+                "cannot be encrypted or decrypted.",
+                hint='Make one with: python -c "from cryptography.fernet import Fernet; '
+                'print(Fernet.generate_key().decode())", and keep it apart from database backups.',
+                id="pledgecard.E101",
+            )
+        )
     for key in configured_keys():
         try:
             Fernet(key)
         except ValueError:
-            errors.append(checks.Error("PLEDGECARD_ENCRYPTION_KEY holds a key that is not a Fernet key "
-                                       "(32 bytes, URL-safe base64).", id="pledgecard.E102"))
+            errors.append(
+                checks.Error(
+                    "PLEDGECARD_ENCRYPTION_KEY holds a key that is not a Fernet key "
+                    "(32 bytes, URL-safe base64).",
+                    id="pledgecard.E102",
+                )
+            )
     return errors

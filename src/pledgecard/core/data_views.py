@@ -1,5 +1,6 @@
-"""Organisers' data-protection pages: a person's data (find, export as JSON, erase with a confirming step) and an
-alliance's audit log. An organiser finds and erases only what their own alliances hold; a superuser, everything.
+"""Organisers' data-protection pages: a person's data (find, export as JSON, erase with a confirming step)
+and an alliance's audit log. An organiser finds and erases only what their own alliances hold; a superuser,
+everything.
 
 Email addresses travel in POST bodies, never in a URL: addresses do not belong in server logs, browser
 history or a Referer header.
@@ -9,11 +10,11 @@ import csv
 import io
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -29,10 +30,12 @@ class PersonForm(NHSForm):
     email = forms.EmailField(
         label="Their email address",
         max_length=254,
-        help_text="Found whatever its capital letters. Use the address they gave when they registered or wrote "
-                  "their postcard.",
-        error_messages={"required": "Enter their email address",
-                        "invalid": "Enter an email address in the correct format, like name@example.org"},
+        help_text="Found whatever its capital letters. Use the address they gave when they registered or "
+        "wrote their postcard.",
+        error_messages={
+            "required": "Enter their email address",
+            "invalid": "Enter an email address in the correct format, like name@example.org",
+        },
         widget=forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
 
@@ -49,8 +52,14 @@ def _scope(user):
 
 def _context(request, form, **extra):
     ids, alliances = _scope(request.user)
-    return {"form": form, "alliances_in_scope": alliances, "everything": ids is None,
-            "holder_words": personal_data.labels(), "page_title": "A person's data", **extra}
+    return {
+        "form": form,
+        "alliances_in_scope": alliances,
+        "everything": ids is None,
+        "holder_words": personal_data.labels(),
+        "page_title": "A person's data",
+        **extra,
+    }
 
 
 def record_line(record: dict) -> str:
@@ -81,7 +90,9 @@ def people_find(request):
     if not form.is_valid():
         return render(request, "core/people/find.jinja", _context(request, form), status=400)
     found = people.people_find(form.cleaned_data["email"], alliances=ids)
-    return render(request, "core/people/found.jinja", _context(request, form, found=found, record_line=record_line))
+    return render(
+        request, "core/people/found.jinja", _context(request, form, found=found, record_line=record_line)
+    )
 
 
 @login_required
@@ -92,8 +103,12 @@ def people_export(request):
     if not form.is_valid():
         return render(request, "core/people/find.jinja", _context(request, form), status=400)
     document = people.people_export(form.cleaned_data["email"], alliances=ids, actor=request.user)
-    response = HttpResponse(people.export_json(document).encode(), content_type="application/json; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="personal-data-{timezone.localdate():%Y-%m-%d}.json"'
+    response = HttpResponse(
+        people.export_json(document).encode(), content_type="application/json; charset=utf-8"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="personal-data-{timezone.localdate():%Y-%m-%d}.json"'
+    )
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -111,15 +126,23 @@ def people_erase(request):
     where = " and ".join(a.name for a in alliances) if alliances else "every alliance"
     if request.POST.get("confirm") != "yes":
         found = people.people_find(email, alliances=ids)
-        return render(request, "core/people/confirm.jinja",
-                      _context(request, form, found=found, record_line=record_line, page_title="Erase a person"))
+        return render(
+            request,
+            "core/people/confirm.jinja",
+            _context(request, form, found=found, record_line=record_line, page_title="Erase a person"),
+        )
     report = people.people_erase(email, actor=request.user, alliances=ids)
     # The banner does not repeat the address: messages may be kept in a cookie.
     if report.matched:
-        done = ", ".join(f"{personal_data.labels().get(name, name).lower()}: {count}"
-                         for name, count in report.changed.items())
-        messages.success(request, f"Erased: what {where} held about that person is deleted or anonymised "
-                                  f"({done}). The audit log records the erasure, not the address.")
+        done = ", ".join(
+            f"{personal_data.labels().get(name, name).lower()}: {count}"
+            for name, count in report.changed.items()
+        )
+        messages.success(
+            request,
+            f"Erased: what {where} held about that person is deleted or anonymised "
+            f"({done}). The audit log records the erasure, not the address.",
+        )
         for note in report.kept:
             messages.info(request, note)
     else:
@@ -127,7 +150,7 @@ def people_erase(request):
     return redirect("data_protection:people")
 
 
-# --- The audit log --------------------------------------------------------------------------------------------
+# --- The audit log ---------------------------------------------------------------------------------------
 
 
 @login_required
@@ -136,8 +159,11 @@ def audit_log(request, alliance):
     alliance = selectors.access_alliance(request.user, alliance)
     page = Paginator(audit.entries_for(alliance), AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [(entry, audit.actor_words(entry), audit.describe(entry)) for entry in page]
-    return render(request, "core/audit.jinja",
-                  {"alliance": alliance, "page": page, "rows": rows, "page_title": "Audit log"})
+    return render(
+        request,
+        "core/audit.jinja",
+        {"alliance": alliance, "page": page, "rows": rows, "page_title": "Audit log"},
+    )
 
 
 @login_required
@@ -148,9 +174,18 @@ def audit_csv(request, alliance):
     writer = csv.writer(text)
     writer.writerow(["when", "who", "what", "action", "address"])
     for entry in audit.entries_for(alliance).iterator():
-        writer.writerow([escape_formula(v) for v in (
-            timezone.localtime(entry.at).isoformat(timespec="seconds"), audit.actor_words(entry),
-            audit.describe(entry), entry.action, (entry.detail or {}).get("ip", ""))])
+        writer.writerow(
+            [
+                escape_formula(v)
+                for v in (
+                    timezone.localtime(entry.at).isoformat(timespec="seconds"),
+                    audit.actor_words(entry),
+                    audit.describe(entry),
+                    entry.action,
+                    (entry.detail or {}).get("ip", ""),
+                )
+            ]
+        )
     response = HttpResponse(text.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{alliance.slug}-audit-log.csv"'
     response["Cache-Control"] = "private, no-store"

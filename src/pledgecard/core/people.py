@@ -1,6 +1,7 @@
-"""Everything held about one email address, across every app: export it, or erase it (UK GDPR articles 15, 17).
+"""Everything held about one email address, across every app: export it, or erase it (UK GDPR art. 15, 17).
 
-Built on the registry in `core/personal_data.py`: each app says what it holds and how it is erased. This module
+Built on the registry in `core/personal_data.py`: each app says what it holds and how it is erased. This
+module
 walks the holders, writes the audit log (never the address itself: a keyed hash of it, and counts), and adds
 what `core` itself holds: organiser accounts and audit entries that name the person.
 
@@ -90,6 +91,10 @@ def people_find(email: str, *, alliances=None) -> Found:
             found.not_searched.append(holder.name)
             continue
         found.held[holder.name] = holder.export_for(email, ids)
+    if AUDIT in found.held:
+        # Entries may name them rather than give their address (a print job's search): with the names the
+        # other holders found, which the audit holder alone cannot know.
+        found.held[AUDIT] = _audit_records(_audit_naming(email, ids, found.names()))
     return found
 
 
@@ -100,7 +105,9 @@ def scope_words(alliance_ids: set[int] | None) -> str:
     return "what " + " and ".join(names or ["no alliance"]) + " hold" + ("s" if len(names) == 1 else "")
 
 
-def _audit_write(action: str, found: Found, *, actor, via: str, extra: dict | None = None) -> list[AuditEntry]:
+def _audit_write(
+    action: str, found: Found, *, actor, via: str, extra: dict | None = None
+) -> list[AuditEntry]:
     """One entry for each alliance concerned, with that alliance's counts; no address, no name."""
     subject = subject_hash(found.email)
     by_alliance: dict[str | None, Counter] = {}
@@ -109,7 +116,9 @@ def _audit_write(action: str, found: Found, *, actor, via: str, extra: dict | No
             by_alliance.setdefault(record.get("alliance"), Counter())[name] += 1
     slugs = [s for s in by_alliance if s]
     alliances = {a.slug: a for a in Alliance.objects.filter(slug__in=slugs)}
-    targets: list[tuple[Alliance | None, Counter]] = [(alliances[s], by_alliance[s]) for s in slugs if s in alliances]
+    targets: list[tuple[Alliance | None, Counter]] = [
+        (alliances[s], by_alliance[s]) for s in slugs if s in alliances
+    ]
     if None in by_alliance or not targets:
         # Records that belong to no alliance (organiser accounts), or nothing at all: the entry goes to the
         # alliances searched, or to the installation's log when everything was.
@@ -121,7 +130,9 @@ def _audit_write(action: str, found: Found, *, actor, via: str, extra: dict | No
     entries = []
     for alliance, counts in targets:
         detail = {"subject": subject, "records": dict(counts), "by": via, **(extra or {})}
-        entries.append(AuditEntry.objects.create(actor=actor, alliance=alliance, action=action, detail=detail))
+        entries.append(
+            AuditEntry.objects.create(actor=actor, alliance=alliance, action=action, detail=detail)
+        )
     return entries
 
 
@@ -190,16 +201,23 @@ def people_erase(email: str, *, actor=None, alliances=None, via: str = "web") ->
                 changed[AUDIT] = scrubbed
         kept = _kept(found)
         _audit_write("people.erase", found, actor=actor, via=via, extra={"changed": sum(changed.values())})
-    return ErasureReport(subject=subject_hash(found.email), records=found.counts, changed=changed, kept=kept,
-                         not_searched=found.not_searched, scope=scope_words(found.alliance_ids))
+    return ErasureReport(
+        subject=subject_hash(found.email),
+        records=found.counts,
+        changed=changed,
+        kept=kept,
+        not_searched=found.not_searched,
+        scope=scope_words(found.alliance_ids),
+    )
 
 
 def _kept(found: Found) -> list[str]:
     notes = []
     if found.held.get(ACCOUNTS):
         notes.append(
-            "An organiser account uses this address. It is not deleted here, so that the audit log still says who "
-            "did what: an administrator removes the account (Django admin, Users) when the person leaves."
+            "An organiser account uses this address. It is not deleted here, so that the audit log still "
+            "says who did what: an administrator removes the account (Django admin, Users) when the person "
+            "leaves."
         )
     return notes
 
@@ -264,18 +282,20 @@ def _accounts_export(email: str, *, alliances=None) -> list:
             memberships = memberships.filter(alliance_id__in=alliances)
             if not memberships:
                 continue
-        records.append({
-            "what": "organiser account",
-            "email": user.email,
-            "username": user.get_username(),
-            "name": user.get_full_name(),
-            "joined": user.date_joined,
-            "last_signed_in": user.last_login,
-            "two_factor": user.authenticator_set.exists() if hasattr(user, "authenticator_set") else None,
-            "roles": [{"alliance": m.alliance.slug, "role": m.get_role_display()} for m in memberships],
-            # What they did as an organiser stays in the log (who did what); how much of it there is:
-            "actions_in_the_audit_log": _entries_by(user, alliances).count(),
-        })
+        records.append(
+            {
+                "what": "organiser account",
+                "email": user.email,
+                "username": user.get_username(),
+                "name": user.get_full_name(),
+                "joined": user.date_joined,
+                "last_signed_in": user.last_login,
+                "two_factor": user.authenticator_set.exists() if hasattr(user, "authenticator_set") else None,
+                "roles": [{"alliance": m.alliance.slug, "role": m.get_role_display()} for m in memberships],
+                # What they did as an organiser stays in the log (who did what); how much of it there is:
+                "actions_in_the_audit_log": _entries_by(user, alliances).count(),
+            }
+        )
     return records
 
 
@@ -283,12 +303,21 @@ def _accounts_erase(email: str, *, alliances=None) -> int:
     return 0  # kept on purpose: see `_kept`
 
 
-def _audit_export(email: str, *, alliances=None) -> list:
+def _audit_records(entries) -> list:
     return [
-        {"what": "audit log entry that names this address", "at": e.at, "action": e.action,
-         "words": audit.describe(e), "alliance": e.alliance.slug if e.alliance_id else None}
-        for e in _audit_naming(email, alliances)
+        {
+            "what": "audit log entry that names them",
+            "at": e.at,
+            "action": e.action,
+            "words": audit.describe(e),
+            "alliance": e.alliance.slug if e.alliance_id else None,
+        }
+        for e in entries
     ]
+
+
+def _audit_export(email: str, *, alliances=None) -> list:
+    return _audit_records(_audit_naming(email, alliances))
 
 
 def audit_scrub(found: Found, *, alliance_ids) -> int:
@@ -303,8 +332,14 @@ def audit_scrub(found: Found, *, alliance_ids) -> int:
 
 
 def register_core_holders() -> None:
-    personal_data.register(ACCOUNTS, export=_accounts_export, erase=_accounts_erase, order=900,
-                           label="Organiser account")
+    personal_data.register(
+        ACCOUNTS, export=_accounts_export, erase=_accounts_erase, order=900, label="Organiser account"
+    )
     # The audit log is scrubbed by people_erase itself, last, with the names the other holders found.
-    personal_data.register(AUDIT, export=_audit_export, erase=lambda email, *, alliances=None: 0, order=910,
-                           label="Audit log entries that name them")
+    personal_data.register(
+        AUDIT,
+        export=_audit_export,
+        erase=lambda email, *, alliances=None: 0,
+        order=910,
+        label="Audit log entries that name them",
+    )

@@ -1,4 +1,5 @@
-"""People's rights over their data (UK GDPR): what each app holds about an email address, and how it is erased.
+"""People's rights over their data (UK GDPR): what each app holds about an email address, and how it is
+erased.
 
 `core` sits below every app and imports none of them, so each app that holds personal data registers a
 *holder* here from its `AppConfig.ready()`: a name, a function that returns everything it holds about an

@@ -25,32 +25,43 @@ def messages_of(email: str, alliances=None):
     # For an alliance: only messages about its postcards and registrations (other kinds belong to no alliance
     # here; their own app erases them with what they are about).
     return Message.objects.filter(about).filter(
-        Q(postcard__event__alliance_id__in=alliances) | Q(registration__event__alliance_id__in=alliances))
+        Q(postcard__event__alliance_id__in=alliances) | Q(registration__event__alliance_id__in=alliances)
+    )
 
 
 def export(email: str, *, alliances=None) -> list:
-    messages = messages_of(email, alliances).select_related(
-        "postcard__event__alliance", "registration__event__alliance").order_by("created_at")
+    messages = (
+        messages_of(email, alliances)
+        .select_related("postcard__event__alliance", "registration__event__alliance")
+        .order_by("created_at")
+    )
     records = []
     for m in messages:
         owner = m.postcard or m.registration
-        records.append({
-            "what": "message",
-            "alliance": owner.event.alliance.slug if owner else None,
-            "kind": m.kind.replace("_", " "),
-            "about": (f"postcard {m.postcard.public_id}" if m.postcard else
-                      f"registration {m.registration.public_id}" if m.registration else m.subject),
-            "by": m.get_channel_display(),
-            "to": m.to_address,
-            "status": m.get_status_display(),
-            "due_at": m.due_at,
-            "sent_at": m.sent_at,
-            "attempts": m.attempts,
-            "provider_reference": m.provider_reference,
-            "provider_status": m.provider_status,
-            "last_error": m.last_error,
-            "message_id": str(m.id),
-        })
+        records.append(
+            {
+                "what": "message",
+                "alliance": owner.event.alliance.slug if owner else None,
+                "kind": m.kind.replace("_", " "),
+                "about": (
+                    f"postcard {m.postcard.public_id}"
+                    if m.postcard
+                    else f"registration {m.registration.public_id}"
+                    if m.registration
+                    else m.subject
+                ),
+                "by": m.get_channel_display(),
+                "to": m.to_address,
+                "status": m.get_status_display(),
+                "due_at": m.due_at,
+                "sent_at": m.sent_at,
+                "attempts": m.attempts,
+                "provider_reference": m.provider_reference,
+                "provider_status": m.provider_status,
+                "last_error": m.last_error,
+                "message_id": str(m.id),
+            }
+        )
     return records
 
 
@@ -62,7 +73,8 @@ def messages_anonymise(messages) -> int:
     # A message a worker holds (sending) is cancelled too: the worker's result is then refused by the lease
     # check, and writers that re-read their rows at send time (reminders) do not send it.
     rows.filter(status__in=[*Message.PENDING, Status.SENDING]).update(
-        status=Status.CANCELLED, lease_token=None, lease_expires_at=None, updated_at=now)
+        status=Status.CANCELLED, lease_token=None, lease_expires_at=None, updated_at=now
+    )
     return rows.update(to_address="", provider_reference="", last_error=ERASED_REASON, updated_at=now)
 
 

@@ -41,9 +41,9 @@ def message_schedule(*, kind: str, to_address: str, due_at: dt.datetime, postcar
     ("app_label.model:pk"); the kind's registered writer reads it at send time."""
     if personal_data.is_erased(to_address):
         # What an erased person's address became: the row is kept (counts), nothing is ever sent.
-        return Message.objects.create(kind=kind, postcard=postcard, registration=registration, subject=subject,
-                                      to_address="", due_at=due_at, channel=channel, status=Status.CANCELLED,
-                                      last_error=ERASED_REASON)
+        return Message.objects.create(
+            kind=kind, postcard=postcard, registration=registration, subject=subject, to_address="",
+            due_at=due_at, channel=channel, status=Status.CANCELLED, last_error=ERASED_REASON)
     message = Message.objects.create(kind=kind, postcard=postcard, registration=registration, subject=subject,
                                      to_address=to_address, due_at=due_at, channel=channel)
     if due_at <= timezone.now():

@@ -10,7 +10,6 @@ list); so is one still waiting or offered a place.
 
 import logging
 
-from django.db.models import Q
 from django.utils import timezone
 
 from pledgecard.core import personal_data
@@ -26,7 +25,8 @@ def _in(queryset, alliances, path="event__alliance_id"):
 
 def registrations_of(email: str, alliances=None):
     return _in(Registration.objects.filter(email__iexact=email), alliances).select_related(
-        "event__alliance", "sector")
+        "event__alliance", "sector"
+    )
 
 
 def _registration_record(r: Registration) -> dict:
@@ -71,8 +71,13 @@ def _uploads_containing(email: str, alliances=None) -> list[tuple[ImportUpload, 
                 found.append((upload, []))
             continue
         rows = [
-            {(table.headers[i] if i < len(table.headers) and table.headers[i] else f"column {i + 1}"): str(c)
-             for i, c in enumerate(cells) if c not in (None, "")}
+            {
+                (table.headers[i] if i < len(table.headers) and table.headers[i] else f"column {i + 1}"): str(
+                    c
+                )
+                for i, c in enumerate(cells)
+                if c not in (None, "")
+            }
             for _, cells in table.rows
             if any(wanted in str(c).casefold() for c in cells if c is not None)
         ]
@@ -84,14 +89,16 @@ def _uploads_containing(email: str, alliances=None) -> list[tuple[ImportUpload, 
 def export(email: str, *, alliances=None) -> list:
     records = [_registration_record(r) for r in registrations_of(email, alliances)]
     for upload, rows in _uploads_containing(email, alliances):
-        records.append({
-            "what": "attendee file being imported",
-            "alliance": upload.event.alliance.slug,
-            "event": upload.event.title,
-            "file": upload.filename,
-            "uploaded_at": upload.created_at,
-            "rows_about_this_address": rows,
-        })
+        records.append(
+            {
+                "what": "attendee file being imported",
+                "alliance": upload.event.alliance.slug,
+                "event": upload.event.title,
+                "file": upload.filename,
+                "uploaded_at": upload.created_at,
+                "rows_about_this_address": rows,
+            }
+        )
     return records
 
 
@@ -127,7 +134,8 @@ def erase(email: str, *, alliances=None, replacement: personal_data.Replacement)
 def organisation_after(organisation: str, email: str, alliance_id: int, replacement) -> str:
     """An organisation stays when someone else registered in the alliance with it too (then it does not single
     the person out, and counts by organisation stay right); one only this person gave could identify them, so
-    it becomes the erasure's own placeholder (one per erasure: organisations connected still count the same)."""
+    it becomes the erasure's own placeholder (one per erasure: organisations connected still count the
+    same)."""
     if not organisation.strip():
         return organisation
     shared = (

@@ -11,5 +11,6 @@ class NetworkingConfig(AppConfig):
         from pledgecard.networking import personal_data
 
         # What this app holds about a person, for `pledgecard people export|erase` and the organisers' page.
-        register("networking.meet_someone_new", export=personal_data.export, erase=personal_data.erase, order=20,
+        register("networking.meet_someone_new", export=personal_data.export, erase=personal_data.erase,
+                 order=20,
                  label="Meet someone new")

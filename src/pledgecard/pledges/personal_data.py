@@ -48,7 +48,9 @@ def _record(p: Postcard) -> dict:
         "how_it_was_written": p.get_source_display(),
         "refreshes_postcard": str(p.refreshed_from.public_id) if p.refreshed_from else None,
         "written_at": p.created_at,
-        "how_did_it_go": None if follow_up is None else {
+        "how_did_it_go": None
+        if follow_up is None
+        else {
             "outcome": follow_up.get_outcome_display(),
             "reflection": follow_up.reflection,
             "answered_at": follow_up.answered_at,
@@ -58,23 +60,30 @@ def _record(p: Postcard) -> dict:
 
 
 def export(email: str, *, alliances=None) -> list:
-    postcards = postcards_of(email, alliances).select_related(
-        "event__alliance", "sector", "theme", "follow_up", "refreshed_from").order_by("created_at")
+    postcards = (
+        postcards_of(email, alliances)
+        .select_related("event__alliance", "sector", "theme", "follow_up", "refreshed_from")
+        .order_by("created_at")
+    )
     return [_record(p) for p in postcards]
 
 
 def erase(email: str, *, alliances=None, replacement: personal_data.Replacement) -> int:
-    return postcards_anonymise(list(postcards_of(email, alliances).select_related("event")),
-                               replacement_for=lambda postcard: replacement)
+    return postcards_anonymise(
+        list(postcards_of(email, alliances).select_related("event")),
+        replacement_for=lambda postcard: replacement,
+    )
 
 
 def _organisation_after(postcard: Postcard, replacement) -> str:
-    """Kept when someone else in the alliance wrote a postcard from it too; otherwise it could identify them."""
+    """Kept when someone else in the alliance wrote a postcard from it too; otherwise it could identify
+    them."""
     if not postcard.organisation.strip():
         return postcard.organisation
     shared = (
-        Postcard.objects.filter(organisation__iexact=postcard.organisation,
-                                event__alliance_id=postcard.event.alliance_id)
+        Postcard.objects.filter(
+            organisation__iexact=postcard.organisation, event__alliance_id=postcard.event.alliance_id
+        )
         .exclude(email__iexact=postcard.email)
         .exclude(email__iendswith="@" + personal_data.ERASED_DOMAIN)
         .exists()

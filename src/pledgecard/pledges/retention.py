@@ -4,7 +4,8 @@ The cycle ends at the later of the event's reminder day and the postcard's own l
 refreshed pledge comes back six months after it was written; a postcard that asked for no reminder ends when
 its reminder would have been due). PLEDGECARD_POSTCARD_RETENTION_MONTHS later (default 12: time to answer "How
 did it go?" and to refresh the pledge), the periodic job anonymises it exactly as an erasure does
-(`personal_data.postcards_anonymise`): the counts by sector, theme and outcome stay, the person and their words go.
+(`personal_data.postcards_anonymise`): the counts by sector, theme and outcome stay, the person and their
+words go.
 
 One setting for the installation, not one per alliance or event: the privacy page states one rule, and a
 person should not have to know which alliance's rule applies to them. A postcard whose reminder is still owed
@@ -44,8 +45,9 @@ def _months_earlier(when: dt.datetime, months: int) -> dt.datetime:
 
 def cycle_end(postcard: Postcard, last_due: dt.datetime | None, last_sent: dt.datetime | None) -> dt.datetime:
     """When a postcard's cycle ended (or will end): see the module's docstring."""
-    own = last_due or services.reminder_due_at(postcard.event, written_at=postcard.created_at,
-                                                refreshed=postcard.refreshed_from_id is not None)
+    own = last_due or services.reminder_due_at(
+        postcard.event, written_at=postcard.created_at, refreshed=postcard.refreshed_from_id is not None
+    )
     return max(t for t in (postcard.event.reminder_due_at, own, last_sent) if t is not None)
 
 
@@ -55,21 +57,25 @@ def expires_at(postcard, last_due, last_sent, months: int | None = None) -> dt.d
 
 
 def postcards_expire(now: dt.datetime | None = None) -> int:
-    """Periodic: anonymise postcards (and their messages) whose retention period has ended. Returns how many."""
+    """Periodic: anonymise postcards (and their messages) whose retention period has ended; returns how
+    many."""
     now = now or timezone.now()
     months = settings.PLEDGECARD_POSTCARD_RETENTION_MONTHS
     cutoff = _months_earlier(now, months)
     reminders = Q(messages__kind=REMINDER)
     # A cycle ends after the postcard was written and after the event's reminder day, so only postcards older
-    # than the cutoff, from events whose reminder day is before it, can be due (a day's margin for time zones).
+    # than the cutoff, from events whose reminder day is before it, can be due (a day's margin for time
+    # zones).
     candidates = (
         Postcard.objects.exclude(email__iendswith="@" + personal_data.ERASED_DOMAIN)
         .filter(created_at__lt=cutoff, event__reminder_date__lte=cutoff.date() + dt.timedelta(days=1))
         .annotate(
             last_due=Max("messages__due_at", filter=reminders),
             last_sent=Max("messages__sent_at", filter=reminders),
-            owed=Count("messages", filter=reminders & Q(
-                messages__status__in=[*Message.PENDING, Message.Status.SENDING])),
+            owed=Count(
+                "messages",
+                filter=reminders & Q(messages__status__in=[*Message.PENDING, Message.Status.SENDING]),
+            ),
         )
         .filter(owed=0)
         .select_related("event")
@@ -80,11 +86,18 @@ def postcards_expire(now: dt.datetime | None = None) -> int:
     # One replacement per person in this run: two postcards of one writer still count as one writer.
     replacements: dict[str, personal_data.Replacement] = {}
     with transaction.atomic():
-        postcards_anonymise(due, replacement_for=lambda p: replacements.setdefault(p.email.casefold(),
-                                                                                  personal_data.Replacement()))
+        postcards_anonymise(
+            due,
+            replacement_for=lambda p: replacements.setdefault(
+                p.email.casefold(), personal_data.Replacement()
+            ),
+        )
         messages_anonymise(Message.objects.filter(postcard__in=[p.pk for p in due]))
         for alliance_id, count in Counter(p.event.alliance_id for p in due).items():
-            AuditEntry.objects.create(alliance_id=alliance_id, action="postcards.retention",
-                                      detail={"postcards": count, "months": months})
+            AuditEntry.objects.create(
+                alliance_id=alliance_id,
+                action="postcards.retention",
+                detail={"postcards": count, "months": months},
+            )
     logger.info("Retention: anonymised %d postcards, %d months after their cycles ended", len(due), months)
     return len(due)

@@ -10,5 +10,6 @@ class WorkshopsConfig(AppConfig):
         from pledgecard.workshops import personal_data
 
         # What this app holds about a person, for `pledgecard people export|erase` and the organisers' page.
-        register("workshops.choices_and_places", export=personal_data.export, erase=personal_data.erase, order=30,
+        register("workshops.choices_and_places", export=personal_data.export, erase=personal_data.erase,
+                 order=30,
                  label="Workshop choices and places")

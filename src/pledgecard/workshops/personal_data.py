@@ -22,35 +22,42 @@ def _of(model, email, alliances):
 def export(email: str, *, alliances=None) -> list:
     records = []
     for p in _of(Preference, email, alliances).select_related("workshop", "registration__event__alliance"):
-        records.append({
-            "what": "workshop choice",
-            "alliance": p.registration.event.alliance.slug,
-            "event": p.registration.event.title,
-            "workshop": p.workshop.title,
-            "rank": p.rank,
-        })
+        records.append(
+            {
+                "what": "workshop choice",
+                "alliance": p.registration.event.alliance.slug,
+                "event": p.registration.event.title,
+                "workshop": p.workshop.title,
+                "rank": p.rank,
+            }
+        )
     for c in _of(ChoiceRecord, email, alliances).select_related("registration__event__alliance"):
-        records.append({
-            "what": "workshop choices made",
-            "alliance": c.registration.event.alliance.slug,
-            "event": c.registration.event.title,
-            "no_preference": c.no_preference,
-            "at": c.submitted_at,
-            "typed_in_by_an_organiser": c.entered_by_id is not None,
-        })
+        records.append(
+            {
+                "what": "workshop choices made",
+                "alliance": c.registration.event.alliance.slug,
+                "event": c.registration.event.title,
+                "no_preference": c.no_preference,
+                "at": c.submitted_at,
+                "typed_in_by_an_organiser": c.entered_by_id is not None,
+            }
+        )
     placements = _of(Placement, email, alliances).select_related(
-        "session__workshop", "session__slot", "registration__event__alliance")
+        "session__workshop", "session__slot", "registration__event__alliance"
+    )
     for p in placements:
-        records.append({
-            "what": "workshop place",
-            "alliance": p.registration.event.alliance.slug,
-            "event": p.registration.event.title,
-            "workshop": p.session.workshop.title,
-            "starts_at": p.session.slot.starts_at,
-            "room": p.session.room,
-            "your_rank_for_it": p.rank,
-            "kept_by_an_organiser": p.locked,
-        })
+        records.append(
+            {
+                "what": "workshop place",
+                "alliance": p.registration.event.alliance.slug,
+                "event": p.registration.event.title,
+                "workshop": p.session.workshop.title,
+                "starts_at": p.session.slot.starts_at,
+                "room": p.session.room,
+                "your_rank_for_it": p.rank,
+                "kept_by_an_organiser": p.locked,
+            }
+        )
     return records
 
 

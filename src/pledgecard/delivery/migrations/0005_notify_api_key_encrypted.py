@@ -27,7 +27,8 @@ class Migration(migrations.Migration):
     dependencies = [("delivery", "0004_message_subject")]
 
     operations = [
-        # Plain text first (an encrypted key is longer than 200 characters), then encrypt the rows as they are,
+        # Plain text first (an encrypted key is longer than 200 characters), then encrypt the rows as they
+        # are,
         # then the column becomes the encrypted field (same type in the database: nothing else changes).
         migrations.AlterField("notifysettings", "api_key", models.TextField()),
         migrations.RunPython(encrypt_keys, decrypt_keys),

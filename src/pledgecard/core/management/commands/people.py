@@ -17,8 +17,8 @@ def summary_lines(found: people.Found) -> list[str]:
 
 class Command(BaseCommand):
     help = (
-        "A person's data across the installation: `people export EMAIL --out FILE.json` writes everything held "
-        "about that address; `people erase EMAIL [--yes]` deletes or anonymises it."
+        "A person's data across the installation: `people export EMAIL --out FILE.json` writes everything "
+        "held about that address; `people erase EMAIL [--yes]` deletes or anonymises it."
     )
 
     def add_arguments(self, parser):
@@ -62,7 +62,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Held about {email}:\n" + "\n".join(lines))
         if not yes:
             if not sys.stdin.isatty():
-                raise CommandError("Not erased: add --yes to erase without being asked (no terminal to ask on).")
+                raise CommandError(
+                    "Not erased: add --yes to erase without being asked (no terminal to ask on)."
+                )
             answer = input(f"Erase everything above about {email}? This cannot be undone. Type 'yes': ")
             if answer.strip().lower() != "yes":
                 raise CommandError("Not erased.")
