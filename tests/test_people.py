@@ -355,8 +355,9 @@ def test_cli_erase_yes_and_nothing_matched(world, capsys):
 def test_the_outbox_never_sends_to_an_erased_address(world, smtp):
     """However a row came to hold an erased person's placeholder address, the worker cancels it unsent."""
     placeholder = personal_data.Replacement().email
-    row = Message.objects.create(kind=Message.Kind.AGENDA, registration=world.olu, to_address=placeholder,
-                                 due_at=timezone.now())
+    row = Message.objects.create(
+        kind=Message.Kind.AGENDA, registration=world.olu, to_address=placeholder, due_at=timezone.now()
+    )
     Message.objects.exclude(pk=row.pk).update(status=Message.Status.SENT)
     assert deliver_due().outcomes["cancelled"] == 1
     row.refresh_from_db()

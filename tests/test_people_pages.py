@@ -246,3 +246,19 @@ def test_export_and_erase_pages_say_nothing_of_other_alliances_people(world, oth
     document = json.loads(northern.post("/organise/people/export/", {"email": pw.EMAIL}).content)
     assert document["nothing_held"] and "Zq" not in json.dumps(document)
     assert people.people_find(pw.EMAIL).total > 0
+
+
+def test_every_action_the_code_audits_has_words():
+    """An action written anywhere in the source (`action="app.what"`, or a view's `_audit(..., "app.what")`)
+    must be described in words on the audit page, not shown as its code."""
+    import re
+    from pathlib import Path
+
+    import pledgecard
+    from pledgecard.core import audit
+
+    source = "\n".join(p.read_text(encoding="utf-8") for p in Path(pledgecard.__file__).parent.rglob("*.py"))
+    actions = set(re.findall(r'action="([a-z_]+\.[a-z_]+)"', source))
+    actions |= set(re.findall(r'_audit\(request, event, "([a-z_]+\.[a-z_]+)"', source))
+    assert {"postcards.import", "print.badges", "notify.settings"} <= actions  # the search finds them
+    assert sorted(actions - set(audit.WORDS)) == []

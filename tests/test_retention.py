@@ -136,3 +136,12 @@ def test_the_privacy_page_states_the_policy(client, settings):
     html = client.get("/privacy/").content.decode()
     assert "18 months after your postcard came back to you" in html
     assert "ask for a copy of everything we hold" in html
+
+
+def test_a_big_day_is_done_a_little_at_a_time(cards):
+    """At most `limit` a run, `chunk` to a transaction: the rest waits for the next run."""
+    when = dt.datetime(2025, 5, 8, tzinfo=UTC)
+    assert postcards_expire(now=when, limit=1, chunk=1) == 1
+    assert postcards_expire(now=when, limit=1, chunk=1) == 1
+    assert postcards_expire(now=when, limit=1, chunk=1) == 0
+    assert AuditEntry.objects.filter(action="postcards.retention").count() == 2

@@ -290,7 +290,7 @@ def _accounts_export(email: str, *, alliances=None) -> list:
                 "name": user.get_full_name(),
                 "joined": user.date_joined,
                 "last_signed_in": user.last_login,
-                "two_factor": user.authenticator_set.exists() if hasattr(user, "authenticator_set") else None,
+                "two_factor": user.authenticator_set.exists(),
                 "roles": [{"alliance": m.alliance.slug, "role": m.get_role_display()} for m in memberships],
                 # What they did as an organiser stays in the log (who did what); how much of it there is:
                 "actions_in_the_audit_log": _entries_by(user, alliances).count(),

@@ -10,6 +10,7 @@ link, and their place on the wall. The same function ends a postcard's retention
 import hashlib
 import uuid
 
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from pledgecard.core import personal_data
@@ -75,43 +76,59 @@ def erase(email: str, *, alliances=None, replacement: personal_data.Replacement)
     )
 
 
-def _organisation_after(postcard: Postcard, replacement) -> str:
-    """Kept when someone else in the alliance wrote a postcard from it too; otherwise it could identify
-    them."""
-    if not postcard.organisation.strip():
-        return postcard.organisation
-    shared = (
-        Postcard.objects.filter(
-            organisation__iexact=postcard.organisation, event__alliance_id=postcard.event.alliance_id
-        )
-        .exclude(email__iexact=postcard.email)
-        .exclude(email__iendswith="@" + personal_data.ERASED_DOMAIN)
-        .exists()
-    )
-    return postcard.organisation if shared else replacement.organisation
+def _organisations_shared(postcards: list[Postcard]) -> dict[tuple, set[str]]:
+    """For each (alliance, organisation) on these postcards: up to two writers' addresses (lower case, not
+    erased ones) who gave it, across the alliance. One query per organisation, not per postcard."""
+    found = {}
+    for alliance_id, organisation in {(p.event.alliance_id, p.organisation.casefold()) for p in postcards}:
+        if organisation.strip():
+            found[(alliance_id, organisation)] = set(
+                Postcard.objects.filter(organisation__iexact=organisation, event__alliance_id=alliance_id)
+                .exclude(email__iendswith="@" + personal_data.ERASED_DOMAIN)
+                .annotate(writer=Lower("email"))
+                .order_by()
+                .values_list("writer", flat=True)
+                .distinct()[:2]
+            )
+    return found
 
 
 def postcards_anonymise(postcards: list[Postcard], *, replacement_for) -> int:
     """Take everything personal off these postcards and their follow-ups; returns the rows changed.
 
     `replacement_for(postcard)` gives the details to write instead: the same for one person's postcards, so
-    that counting writers still counts them once."""
+    that counting writers still counts them once. An organisation stays when someone else in the alliance
+    wrote a postcard from it too; otherwise it could identify them."""
     now = timezone.now()
-    changed = 0
+    ids = [p.pk for p in postcards]
+    shared = _organisations_shared(postcards)
+    rows = Postcard.objects.filter(pk__in=ids)
+    # Also stops a reminder a worker holds right now: the writer checks `wants_reminder` at send time.
+    rows.filter(wants_reminder=True).update(reminder_withdrawn_at=now)
+    rows.update(
+        name=personal_data.ERASED_NAME,
+        learnt="",
+        commitment="",
+        phone="",
+        address="",
+        channel="email",
+        wants_reminder=False,
+        share_on_wall=False,
+        wall_status=WallStatus.HIDDEN,
+    )
     for postcard in postcards:
         replacement = replacement_for(postcard)
-        postcard.organisation = _organisation_after(postcard, replacement)
-        postcard.name, postcard.email = replacement.name, replacement.email
-        postcard.learnt = postcard.commitment = ""
-        postcard.phone = postcard.address = ""
-        postcard.channel = "email"
-        if postcard.wants_reminder:
-            # Also stops a reminder a worker holds right now: the writer checks this at send time.
-            postcard.wants_reminder, postcard.reminder_withdrawn_at = False, now
-        postcard.share_on_wall, postcard.wall_status = False, WallStatus.HIDDEN
-        postcard.dedupe_key = hashlib.sha256(uuid.uuid4().bytes).hexdigest()
-        postcard.set_new_link()
-        postcard.save()
-        changed += 1
-        changed += FollowUp.objects.filter(postcard=postcard).exclude(reflection="").update(reflection="")
-    return changed
+        givers = shared.get((postcard.event.alliance_id, postcard.organisation.casefold()))
+        if givers is not None and not (givers - {postcard.email.casefold()}):
+            postcard.organisation = replacement.organisation
+        postcard.set_new_link()  # the old private link stops working
+        # One small UPDATE each for what differs by row (several times faster than bulk_update's CASE).
+        Postcard.objects.filter(pk=postcard.pk).update(
+            email=replacement.email,
+            organisation=postcard.organisation,
+            link_id=postcard.link_id,
+            token_hash=postcard.token_hash,
+            dedupe_key=hashlib.sha256(uuid.uuid4().bytes).hexdigest(),
+        )
+    reflections = FollowUp.objects.filter(postcard__in=ids).exclude(reflection="")
+    return len(postcards) + reflections.update(reflection="")

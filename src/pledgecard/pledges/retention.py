@@ -22,6 +22,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from pledgecard.core import dates, personal_data
+from pledgecard.core.dates import REMINDER_MONTHS
 from pledgecard.core.models import AuditEntry
 from pledgecard.delivery.models import Message
 from pledgecard.delivery.personal_data import messages_anonymise
@@ -56,19 +57,21 @@ def expires_at(postcard, last_due, last_sent, months: int | None = None) -> dt.d
     return _months_later(cycle_end(postcard, last_due, last_sent), months)
 
 
-def postcards_expire(now: dt.datetime | None = None) -> int:
-    """Periodic: anonymise postcards (and their messages) whose retention period has ended; returns how
-    many."""
-    now = now or timezone.now()
-    months = settings.PLEDGECARD_POSTCARD_RETENTION_MONTHS
+def _candidates(now: dt.datetime, months: int):
+    """Postcards whose retention may have ended, narrowed down in SQL; `expires_at` decides for each.
+
+    A cycle ends after the event's reminder day and after the postcard's own reminders (sent or due), so a
+    postcard with reminders can be due only if all of them are older than the cutoff, and one without only if
+    the event's reminder day is (an event postcard) or it was written six months before the cutoff (a late or
+    refreshed one). Each bound has a day's margin for time zones; none can leave a due postcard out.
+    """
     cutoff = _months_earlier(now, months)
+    margin = dt.timedelta(days=1)
     reminders = Q(messages__kind=REMINDER)
-    # A cycle ends after the postcard was written and after the event's reminder day, so only postcards older
-    # than the cutoff, from events whose reminder day is before it, can be due (a day's margin for time
-    # zones).
-    candidates = (
+    event_day_passed = Q(event__reminder_date__lte=cutoff.date() + margin)
+    return (
         Postcard.objects.exclude(email__iendswith="@" + personal_data.ERASED_DOMAIN)
-        .filter(created_at__lt=cutoff, event__reminder_date__lte=cutoff.date() + dt.timedelta(days=1))
+        .filter(event_day_passed, created_at__lt=cutoff)
         .annotate(
             last_due=Max("messages__due_at", filter=reminders),
             last_sent=Max("messages__sent_at", filter=reminders),
@@ -78,26 +81,51 @@ def postcards_expire(now: dt.datetime | None = None) -> int:
             ),
         )
         .filter(owed=0)
+        .filter(
+            Q(last_due__lt=cutoff + margin, last_sent__isnull=True)
+            | Q(last_due__lt=cutoff + margin, last_sent__lt=cutoff + margin)
+            | Q(last_due__isnull=True, refreshed_from__isnull=True)
+            | Q(last_due__isnull=True, created_at__lt=_months_earlier(cutoff, REMINDER_MONTHS) + margin)
+        )
         .select_related("event")
+        .order_by("pk")
     )
-    due = [p for p in candidates if expires_at(p, p.last_due, p.last_sent, months) <= now]
-    if not due:
-        return 0
+
+
+def postcards_expire(now: dt.datetime | None = None, *, limit: int = 2000, chunk: int = 250) -> int:
+    """Periodic: anonymise postcards (and their messages) whose retention period has ended; returns how many.
+
+    At most `limit` a run, `chunk` to a transaction: a big event's postcards expiring on one day never hold
+    SQLite's write lock for more than a moment (250 take under half a second: bench/people.py), nor
+    the worker from delivering for long; the next run, a minute later, goes on."""
+    now = now or timezone.now()
+    months = settings.PLEDGECARD_POSTCARD_RETENTION_MONTHS
+    due = []
+    for postcard in _candidates(now, months).iterator(chunk_size=500):
+        if expires_at(postcard, postcard.last_due, postcard.last_sent, months) <= now:
+            due.append(postcard)
+            if len(due) == limit:
+                break
     # One replacement per person in this run: two postcards of one writer still count as one writer.
     replacements: dict[str, personal_data.Replacement] = {}
-    with transaction.atomic():
-        postcards_anonymise(
-            due,
-            replacement_for=lambda p: replacements.setdefault(
-                p.email.casefold(), personal_data.Replacement()
-            ),
-        )
-        messages_anonymise(Message.objects.filter(postcard__in=[p.pk for p in due]))
-        for alliance_id, count in Counter(p.event.alliance_id for p in due).items():
-            AuditEntry.objects.create(
-                alliance_id=alliance_id,
-                action="postcards.retention",
-                detail={"postcards": count, "months": months},
+    for start in range(0, len(due), chunk):
+        part = due[start : start + chunk]
+        with transaction.atomic():
+            postcards_anonymise(
+                part,
+                replacement_for=lambda p: replacements.setdefault(
+                    p.email.casefold(), personal_data.Replacement()
+                ),
             )
-    logger.info("Retention: anonymised %d postcards, %d months after their cycles ended", len(due), months)
+            messages_anonymise(Message.objects.filter(postcard__in=[p.pk for p in part]))
+            for alliance_id, count in Counter(p.event.alliance_id for p in part).items():
+                AuditEntry.objects.create(
+                    alliance_id=alliance_id,
+                    action="postcards.retention",
+                    detail={"postcards": count, "months": months},
+                )
+    if due:
+        logger.info(
+            "Retention: anonymised %d postcards, %d months after their cycles ended", len(due), months
+        )
     return len(due)
