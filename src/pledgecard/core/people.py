@@ -1,9 +1,8 @@
 """Everything held about one email address, across every app: export it, or erase it (UK GDPR art. 15, 17).
 
 Built on the registry in `core/personal_data.py`: each app says what it holds and how it is erased. This
-module
-walks the holders, writes the audit log (never the address itself: a keyed hash of it, and counts), and adds
-what `core` itself holds: organiser accounts and audit entries that name the person.
+module walks the holders, writes the audit log (never the address itself: a keyed hash of it, and counts),
+and adds what `core` itself holds: organiser accounts and audit entries that name the person.
 
 Scope: `alliances=None` is everything in the installation (the command line, a superuser); a set of alliances
 limits both export and erasure to what those alliances hold (an organiser's page).
@@ -168,8 +167,6 @@ class ErasureReport:
     records: dict[str, int]  # what was found, by holder
     changed: dict[str, int]  # rows deleted or anonymised, by holder
     kept: list[str]  # what was deliberately not erased, and why
-    not_searched: list[str]
-    scope: str
 
     @property
     def matched(self) -> bool:
@@ -206,8 +203,6 @@ def people_erase(email: str, *, actor=None, alliances=None, via: str = "web") ->
         records=found.counts,
         changed=changed,
         kept=kept,
-        not_searched=found.not_searched,
-        scope=scope_words(found.alliance_ids),
     )
 
 
