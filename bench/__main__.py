@@ -20,6 +20,7 @@ OTHERS = {  # name: (arguments for the full run, arguments for --quick)
     "checkin": ([], ["--people", "2000"]),
     "printing": ([], ["--quick"]),
     "notify": ([], ["--quick"]),
+    "people": ([], ["--postcards", "2000"]),
 }
 
 

@@ -494,10 +494,18 @@ def form_cases(event):
             f"/organise/events/{event.slug}/reschedule/",
             lambda: {"reminder_date": tomorrow, "reminder_time": "10:00:00"},
         ),
+        (
+            "erase a person",
+            organiser,
+            "/organise/people/",
+            "/organise/people/erase/",
+            lambda: {"email": "amina@example.org", "confirm": "yes"},
+        ),
     ]
 
 
-FORMS = ["postcard", "follow-up", "refresh", "stop", "paper", "import", "alliance", "event", "reschedule"]
+FORMS = ["postcard", "follow-up", "refresh", "stop", "paper", "import", "alliance", "event", "reschedule",
+         "erase a person"]
 
 
 def _case(event, name):
@@ -1206,6 +1214,7 @@ def every_form_page(client, event, organiser):
             f"/organise/events/{event.slug}/check-in/walk-in/",
             f"/organise/events/{event.slug}/attendees/",
             f"/organise/events/{event.slug}/meet/",
+            "/organise/people/",
         ]
     ]
     return pages

@@ -129,6 +129,11 @@ URL                                                         | anon GET | anon PO
 /organise/events/{event}/reminders/{upload}/fallback/       | login    | login     | 405       | 403        | 405     | 404
 /organise/events/{event}/postcards/{postcard}/letter.pdf    | login    | login     | 403       | 403        | 200     | 200
 /notify/callback/{alliance}/                                | 405      | 401       | 405       | 401        | 405     | 401
+/organise/people/                                           | login    | login     | 200       | 400        | 200     | 400
+/organise/people/export/                                    | login    | login     | 405       | 400        | 405     | 400
+/organise/people/erase/                                     | login    | login     | 405       | 400        | 405     | 400
+/organise/alliances/{alliance}/audit/                       | login    | login     | 403       | 405        | 200     | 405
+/organise/alliances/{alliance}/audit.csv                    | login    | login     | 403       | 405        | 200     | 405
 /accounts/login/                                            | 200      | 200       | 302→/organise/ | 302→/organise/ | 302→/organise/ | 302→/organise/
 /accounts/signup/                                           | 200      | 200       | 302→/organise/ | 302→/organise/ | 302→/organise/ | 302→/organise/
 /accounts/logout/                                           | 302→/    | 302→/     | 200       | 302→/      | 200     | 302→/
@@ -590,6 +595,7 @@ def _production_env(tmp_path, **extra):
         SECRET_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS="pledgecard.example.org",
         SITE_URL="https://pledgecard.example.org",
+        PLEDGECARD_ENCRYPTION_KEY="x5IYF0yaD6cBQfVyHd3Xhlv8kq3Qe6fLjUlJ0wH1ZtY=",  # a Fernet key, for tests only
         PLEDGECARD_VAR_DIR=str(tmp_path / "var"),
         DJANGO_SETTINGS_MODULE="pledgecard.settings",
     )

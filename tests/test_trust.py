@@ -1,6 +1,7 @@
 """Issue 9's holes, each as a class of defect: every test here failed on the code before the fix."""
 
 import contextlib
+import json
 import datetime as dt
 import re
 
@@ -638,3 +639,23 @@ def test_sign_in_limits_live_in_the_database_shared_by_every_process(organiser):
     limit_keys = [key.split(":", 2)[2] for key in keys if "login_failed" in key]  # stored as ":1:<key>"
     assert limit_keys, keys
     assert all(another_process.get(key) for key in limit_keys)
+
+
+def test_erasing_someone_stops_an_import_of_a_file_that_names_them(event, organiser):
+    from pledgecard.core import jobs
+    from pledgecard.core.models import Job
+    from pledgecard.core.people import people_erase, people_export
+    from pledgecard.pledges import imports
+
+    data = _postcards_csv(3).replace(b"w1@example.org", b"Amina.Erase@example.org")
+    job = imports.postcards_import_start(event=event, data=data, created_by=organiser)
+    other = imports.postcards_import_start(event=event, data=_postcards_csv(2), created_by=organiser)
+    exported = people_export("amina.erase@example.org")
+    assert "an import that names them" in json.dumps(exported, default=str)
+    people_erase("amina.erase@example.org")
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED and job.data is None
+    assert jobs.jobs_run_due() == 1  # only the other import is left to run
+    other.refresh_from_db()
+    assert other.status == Job.Status.DONE
+    assert not Postcard.objects.filter(email__iexact="amina.erase@example.org").exists()

@@ -208,6 +208,14 @@ NOTIFY_BACKOFF_SECONDS = float(os.environ.get("NOTIFY_BACKOFF_SECONDS", "30"))
 # How often to ask Notify about a message it has not finished with (callbacks can be lost).
 NOTIFY_POLL_MINUTES = float(os.environ.get("NOTIFY_POLL_MINUTES", "10"))
 
+# Secrets in the database (GOV.UK Notify API keys) are encrypted with this Fernet key (core/crypto.py);
+# several, comma-separated, while rotating: the first encrypts. Required in production; development derives one.
+PLEDGECARD_ENCRYPTION_KEY = os.environ.get("PLEDGECARD_ENCRYPTION_KEY", "")
+
+# Postcards and their messages lose everything personal this many months after their cycle ends (the later of
+# the event's reminder day and the postcard's own last reminder): pledges/retention.py.
+PLEDGECARD_POSTCARD_RETENTION_MONTHS = int(os.environ.get("PLEDGECARD_POSTCARD_RETENTION_MONTHS", "12"))
+
 # NHS deployments may load the Frutiger font from the NHS asset host (e.g. https://assets.nhs.uk).
 PLEDGECARD_FONT_HOST = os.environ.get("PLEDGECARD_FONT_HOST", "")
 
@@ -219,6 +227,7 @@ PLEDGECARD_PERIODIC_JOBS = [
     "pledgecard.delivery.fallback.fallbacks_auto",
     "pledgecard.core.ratelimit.counters_prune",
     "pledgecard.core.jobs.jobs_forget",
+    "pledgecard.pledges.retention.postcards_expire",
 ]
 PLEDGECARD_PERIODIC_SECONDS = float(os.environ.get("PLEDGECARD_PERIODIC_SECONDS", "60"))
 
