@@ -16,9 +16,11 @@ OTHERS = {  # name: (arguments for the full run, arguments for --quick)
     "allocate": ([], ["--quick"]),
     "pairs": ([], ["--quick"]),
     "imports": (["--rows", "10000"], ["--rows", "1000"]),
+    "locks": ([], ["--rows", "3000", "--repeats", "1"]),
     "checkin": ([], ["--people", "2000"]),
     "printing": ([], ["--quick"]),
     "notify": ([], ["--quick"]),
+    "people": ([], ["--postcards", "2000"]),
     "links": ([], ["--repeats", "100"]),
 }
 

@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
 
+from pledgecard.core import jobs
 from pledgecard.core.models import AuditEntry, Sector
 from pledgecard.delivery.models import Message
 from pledgecard.events import exports, imports
@@ -582,11 +583,14 @@ def test_the_four_steps_upload_match_preview_confirm(organiser_client, event, or
     )
     # 4. Confirm.
     response = organiser_client.post(url(event, "confirm", stored.pk), {"send_confirmations": "on"})
-    assert response.status_code == 302 and response["Location"] == url(event)
+    assert response.status_code == 302 and response["Location"].startswith("/organise/jobs/")
+    waiting = organiser_client.get(response["Location"]).content.decode()
+    assert "Waiting to start" in waiting and Registration.objects.count() == 0
+    assert jobs.jobs_run_due() == 1  # the worker's next sweep
     assert Registration.objects.filter(event=event).count() == 3
     assert not ImportUpload.objects.exists()  # deleted once imported
     assert Message.objects.filter(kind="registration_confirmation").count() == 3
-    page = organiser_client.get(url(event)).content.decode()
+    page = organiser_client.get(response["Location"]).content.decode()
     assert "3 new, 0 updated, 0 unchanged, 0 cancelled, 1 not registered" in page
     entry = AuditEntry.objects.get(action="attendees.import")
     assert entry.actor == organiser and entry.detail["new"] == 3
@@ -623,6 +627,7 @@ def test_a_plain_spreadsheet_through_the_matching_page(organiser_client, event):
     assert response.status_code == 302
     assert organiser_client.get(url(event, "preview", stored.pk)).status_code == 200
     assert organiser_client.post(url(event, "confirm", stored.pk)).status_code == 302
+    assert jobs.jobs_run_due() == 1
     assert sorted(Registration.objects.values_list("name", "organisation", "source")) == [
         ("Amina Hussain", "Bradford Council", "import"),
         ("Ben Ng", "Airedale NHS FT", "import"),
@@ -693,7 +698,7 @@ def test_confirming_after_registrations_changed_shows_the_new_preview(organiser_
     assert response.status_code == 409 and "changed while you were checking" in response.content.decode()
     assert Registration.objects.count() == 1
     response = organiser_client.post(url(event, "confirm", stored.pk))  # after seeing the new preview
-    assert response.status_code == 302 and Registration.objects.count() == 3
+    assert response.status_code == 302 and jobs.jobs_run_due() == 1 and Registration.objects.count() == 3
 
 
 def test_an_upload_opens_only_for_its_uploader_and_its_event(organiser_client, event, alliance, organiser):
@@ -793,7 +798,13 @@ def test_import_pages_in_a_browser_without_javascript_pass_axe(event, organiser,
             assert page.get_by_role("button", name=re.compile("^Import")).count() == 0
     with page.expect_navigation():
         page.get_by_role("button", name="Import 4 rows").click()
-    expect(page.locator(".nhsuk-notification-banner")).to_contain_text("3 new")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Working on it")
+    visit.check(page, "Import waiting for the worker")
+    assert orm(jobs.jobs_run_due) == 1
+    with page.expect_navigation():
+        page.get_by_role("link", name="See how far it has got").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Done")
+    expect(page.get_by_text("3 new")).to_be_visible()
     visit.check(page, "Imported")
     assert orm(lambda: Registration.objects.filter(event=event).count()) == 3
     visit.assert_clean()

@@ -58,6 +58,7 @@ def test_changing_details_sends_a_calendar_update_with_a_higher_sequence(client,
     registration = Registration.objects.get()
     deliver_due()
     first = int(calendar_of(smtp.received[0]).walk("VEVENT")[0]["SEQUENCE"])
+    client.get(f"/r/{registration.token}/")  # from the link in the email
     response = client.post(f"/registrations/{registration.public_id}/change/", form(organisation="Bradford Council PH"))
     assert response.status_code == 302
     deliver_due()
@@ -145,10 +146,8 @@ def test_registering_with_a_companion_from_the_form(client, event):
     assert len(group) == 1 and group != {""}
 
 
-def test_closed_or_duplicate_registration_says_so(client, event):
+def test_closed_registration_says_so(client, event):
     client.post(f"/events/{event.slug}/", form())
-    response = client.post(f"/events/{event.slug}/", form())
-    assert response.status_code == 400 and "already registered" in response.content.decode()
     event.registration_open = False
     event.save()
     response = client.post(f"/events/{event.slug}/", form(email="new@example.org"))

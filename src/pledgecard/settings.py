@@ -17,7 +17,9 @@ VAR_DIR = Path(os.environ.get("PLEDGECARD_VAR_DIR", Path.cwd() / "var")).resolve
 ASSETS_DIR = Path(os.environ.get("PLEDGECARD_ASSETS_DIR", Path.cwd() / "assets")).resolve()
 
 PRODUCTION = os.environ.get("PLEDGECARD_ENV", "development") == "production"
-DEBUG = os.environ.get("DEBUG", "0" if PRODUCTION else "1") == "1"
+# Off unless asked for (DEBUG=1): `make run` is what organisers try first, and Django's debug page shows
+# settings and stack traces to whoever meets an error.
+DEBUG = os.environ.get("DEBUG", "0") == "1"
 
 if PRODUCTION:
     SECRET_KEY = os.environ["SECRET_KEY"]
@@ -56,12 +58,14 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "pledgecard.core.middleware.RefuseNullCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "pledgecard.core.middleware.RequireTwoFactorMiddleware",
+    "pledgecard.core.errors.BusyDatabaseMiddleware",
     "pledgecard.core.middleware.SecurityHeadersMiddleware",
 ]
 
@@ -103,10 +107,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers and the one writer work at once; IMMEDIATE takes the write lock at the start of a
     # transaction, so two writers queue for `timeout` seconds instead of failing half-way through.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # How long a writer waits for the one write lock before it gives up (attendees then see "try again").
+    busy_seconds = float(os.environ.get("PLEDGECARD_SQLITE_BUSY_SECONDS", "20"))
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+        "timeout": busy_seconds,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                        f"PRAGMA busy_timeout={int(busy_seconds * 1000)};",
     }
     # Tests use a file, not memory, so that worker subprocesses see the same database; one per test run, so
     # that two runs on one machine never share (or delete) each other's.
@@ -135,7 +142,9 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_ADAPTER = "pledgecard.core.auth.InviteOnlyAccountAdapter"
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_ON_GET = False
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# Per account (key) the limit is tight; per address it is loose, because a whole hospital may sign in from one
+# address behind its proxy, and one colleague's mistakes must not lock the others out.
+ACCOUNT_RATE_LIMITS = {"login_failed": "30/m/ip,5/5m/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Pledgecard"
 LOGIN_URL = "account_login"
@@ -193,6 +202,10 @@ DELIVERY_RETRY_MAX_SECONDS = float(os.environ.get("DELIVERY_RETRY_MAX_SECONDS", 
 # Temporary failures are retried for this long after the message was first due, as GOV.UK Notify does.
 DELIVERY_GIVE_UP_AFTER_HOURS = float(os.environ.get("DELIVERY_GIVE_UP_AFTER_HOURS", "72"))
 
+# Background jobs (core/jobs.py): a worker that goes this long without finishing a step loses its job to
+# another worker, which runs it on from the last step saved.
+PLEDGECARD_JOB_LEASE_SECONDS = float(os.environ.get("PLEDGECARD_JOB_LEASE_SECONDS", "120"))
+
 # GOV.UK Notify (email, text messages, letters), set up per alliance by its organisers. The address is
 # configurable so that tests and benchmarks talk to a local stand-in, never to Notify.
 NOTIFY_BASE_URL = os.environ.get("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
@@ -204,6 +217,14 @@ NOTIFY_BACKOFF_SECONDS = float(os.environ.get("NOTIFY_BACKOFF_SECONDS", "30"))
 # How often to ask Notify about a message it has not finished with (callbacks can be lost).
 NOTIFY_POLL_MINUTES = float(os.environ.get("NOTIFY_POLL_MINUTES", "10"))
 
+# Secrets in the database (GOV.UK Notify API keys) are encrypted with this Fernet key (core/crypto.py);
+# several, comma-separated, while rotating: the first encrypts. Required in production; development derives one.
+PLEDGECARD_ENCRYPTION_KEY = os.environ.get("PLEDGECARD_ENCRYPTION_KEY", "")
+
+# Postcards and their messages lose everything personal this many months after their cycle ends (the later of
+# the event's reminder day and the postcard's own last reminder): pledges/retention.py.
+PLEDGECARD_POSTCARD_RETENTION_MONTHS = int(os.environ.get("PLEDGECARD_POSTCARD_RETENTION_MONTHS", "12"))
+
 # NHS deployments may load the Frutiger font from the NHS asset host (e.g. https://assets.nhs.uk).
 PLEDGECARD_FONT_HOST = os.environ.get("PLEDGECARD_FONT_HOST", "")
 
@@ -213,10 +234,20 @@ PLEDGECARD_PERIODIC_JOBS = [
     "pledgecard.events.registrations.special_data_purge",
     "pledgecard.delivery.notify.statuses_poll",
     "pledgecard.delivery.fallback.fallbacks_auto",
+    "pledgecard.core.ratelimit.counters_prune",
+    "pledgecard.core.jobs.jobs_forget",
+    "pledgecard.pledges.retention.postcards_expire",
 ]
 PLEDGECARD_PERIODIC_SECONDS = float(os.environ.get("PLEDGECARD_PERIODIC_SECONDS", "60"))
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Shared by every process (web workers and the delivery worker): allauth's sign-in rate limits and its record
+# of used two-factor codes live here, and a cache in each process's memory would multiply the limits. The
+# table is made by a migration (core 0004), so `migrate` is all a new installation needs.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "pledgecard_cache"}}
+# How many proxies in front of us add to X-Forwarded-For (a load balancer: 1). 0 trusts no header: rate limits
+# then key on REMOTE_ADDR. Set it wrong and clients can pretend to be anyone.
+PLEDGECARD_TRUSTED_PROXY_COUNT = int(os.environ.get("PLEDGECARD_TRUSTED_PROXY_COUNT", "0"))
+ALLAUTH_TRUSTED_PROXY_COUNT = PLEDGECARD_TRUSTED_PROXY_COUNT
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -1,12 +1,18 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
 from pledgecard.core import views as core
 from pledgecard.delivery import urls as delivery_urls
-from pledgecard.events import attendee_views, public_views, urls_imports, urls_printing, views as events
-from pledgecard.pledges import channel_views, organise, views as pledges
+from pledgecard.events import attendee_views, public_views, urls_imports, urls_printing
+from pledgecard.events import views as events
 from pledgecard.networking import views as networking
+from pledgecard.pledges import channel_views, organise
+from pledgecard.pledges import views as pledges
 from pledgecard.workshops import views as workshops
+
+# The admin's own login form would skip the second factor and the sign-in rate limits: send it to ours.
+admin.site.login = secure_admin_login(admin.site.login)
 
 pledge_patterns = (
     [
@@ -25,6 +31,7 @@ pledge_patterns = (
 workshop_patterns = (
     [
         path("events/<slug:slug>/", public_views.event_page, name="event"),
+        path("events/<slug:slug>/check-your-email/", public_views.check_email, name="check_email"),
         path("r/<str:token>/", public_views.registration_link, name="link"),
         path("registrations/<uuid:public_id>/", public_views.registration_detail, name="registration"),
         path("registrations/<uuid:public_id>/change/", public_views.registration_edit, name="edit"),
@@ -43,6 +50,8 @@ organise_patterns = (
     [
         path("", events.home, name="home"),
         path("alliances/new/", events.alliance_new, name="alliance_new"),
+        path("jobs/<uuid:job_id>/", core.job_detail, name="job"),
+        path("jobs/<uuid:job_id>/status.json", core.job_status, name="job_status"),
         path("alliances/<slug:alliance>/events/new/", events.event_new, name="event_new"),
         path("events/<slug:slug>/", events.event_detail, name="event"),
         path("events/<slug:slug>/reschedule/", events.event_reschedule, name="event_reschedule"),
@@ -96,6 +105,7 @@ urlpatterns = [
     path("", include(pledge_patterns)),
     path("", include(workshop_patterns)),
     path("organise/", include(organise_patterns)),
+    path("organise/", include("pledgecard.core.urls")),
     *delivery_urls.urlpatterns,
     path("", include("pledgecard.resources.urls")),
     path("", include("pledgecard.stories.urls")),

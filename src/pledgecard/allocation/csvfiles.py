@@ -10,6 +10,7 @@ import io
 import re
 
 from pledgecard.allocation.model import Attendee, Placement, Problem, Result, Session
+from pledgecard.core.csv import escape_formula  # plain Python, no Django: the core stays pure
 
 MAX_BYTES = 20_000_000
 
@@ -139,7 +140,9 @@ def write_placements(result: Result) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["attendee_id", "slot", "session_id", "workshop", "rank"])
     for p in result.placements:
-        writer.writerow([p.attendee, p.slot, p.session, p.workshop, "" if p.rank is None else p.rank])
+        # Ids and titles come from the organiser's files: a cell like "=HYPERLINK(...)" must stay text.
+        row = [p.attendee, p.slot, p.session, p.workshop, "" if p.rank is None else p.rank]
+        writer.writerow(escape_formula(v) for v in row)
     return out.getvalue()
 
 

@@ -15,6 +15,10 @@ def remember(request, kind: str, public_id) -> None:
     request.session[key] = sorted(allowed)
 
 
+def allowed(request, kind: str, public_id) -> bool:
+    return str(public_id) in request.session.get(f"may_open_{kind}", [])
+
+
 def check(request, kind: str, public_id) -> None:
-    if str(public_id) not in request.session.get(f"may_open_{kind}", []):
+    if not allowed(request, kind, public_id):
         raise Http404("Open this page from the link in your email.")

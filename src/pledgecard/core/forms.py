@@ -86,3 +86,16 @@ def field_params(bound_field, **overrides):
         params["fieldset"]["describedBy"] = ""
     params.update(overrides)
     return macro, params
+
+
+def whole_number(text, *, minimum: int = 0, maximum: int) -> int | None:
+    """A whole number typed by a person or found in a web address, or None if it is anything else.
+
+    The one place numbers outside forms are read: `str.isdigit()` is true of "²" and "१", which `int()`
+    then refuses or reads as something else entirely.
+    """
+    text = (text or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 12:
+        return None
+    number = int(text)
+    return number if minimum <= number <= maximum else None

@@ -99,3 +99,67 @@ class PrivateLink(models.Model):
         if row is None or row.token != token:
             return None
         return row
+
+
+class RateCounter(models.Model):
+    """Failed attempts at a guessable thing (a private link, a story form) from one client in one window.
+
+    In the database so that every web process shares the same count (a count in each process's memory
+    doubles the limit with two workers). The client is stored as a keyed hash, never as its address.
+    """
+
+    scope = models.CharField(max_length=40)
+    client = models.CharField(max_length=64)
+    window = models.BigIntegerField()  # the window's number: seconds since the epoch // its length
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "client", "window"], name="rate_counter_once")]
+
+
+class Job(models.Model):
+    """Long work an organiser started (an import of thousands of rows): run by the worker, in short
+    transactions, with its progress on the row for the organiser's page.
+
+    Like the outbox, the row is the record: a worker holds it under a lease that it renews after every step;
+    if the worker dies, the lease runs out and the next worker runs it again (each job's steps can be run
+    again without doing anything twice).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=60)  # the handler registered in core/jobs.py
+    alliance = models.ForeignKey(Alliance, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    subject = models.CharField(max_length=80, blank=True)  # what it works on: "events.event:12"
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    progress_text = models.CharField(max_length=200, blank=True)  # "Saving postcards", for the page
+    options = models.JSONField(default=dict, blank=True)  # what the handler needs, besides the file
+    data = models.BinaryField(null=True, blank=True)  # an uploaded file: deleted when the job ends
+    result = models.JSONField(default=dict, blank=True)  # what the organiser is told at the end
+    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_token = models.UUIDField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["status", "created_at"], name="job_runnable")]
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        return min(100, int(100 * self.done / self.total)) if self.total else 0

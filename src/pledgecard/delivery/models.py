@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from pledgecard.core.crypto import EncryptedTextField
+
 
 class Message(models.Model):
     """One outbound message: the outbox row is the truth about what is owed and what happened.
@@ -93,7 +95,8 @@ class Message(models.Model):
 class NotifySettings(models.Model):
     """How one alliance sends through GOV.UK Notify. Without it, email goes by SMTP and nothing else is offered.
 
-    The API key is a secret: pages show only its last 4 characters and never put it back in a form.
+    The API key is a secret: pages show only its last 4 characters and never put it back in a form, and the
+    database holds it encrypted (core/crypto.py).
     """
 
     class Postage(models.TextChoices):
@@ -102,7 +105,7 @@ class NotifySettings(models.Model):
         ECONOMY = "economy", "Economy"
 
     alliance = models.OneToOneField("core.Alliance", on_delete=models.CASCADE, related_name="notify_settings")
-    api_key = models.CharField(max_length=200)
+    api_key = EncryptedTextField()
     email_template_id = models.CharField(max_length=36, blank=True)
     sms_template_id = models.CharField(max_length=36, blank=True)
     offer_sms = models.BooleanField(default=False)

@@ -608,6 +608,8 @@ def callback_record(notify: NotifySettings, payload: dict) -> int:
     notification_id, reference, status = (str(payload.get(k) or "") for k in ("id", "reference", "status"))
     if not status or not (notification_id or reference):
         return 0
+    if "\x00" in notification_id + reference + status:
+        return 0  # not from Notify (PostgreSQL would refuse the text)
     ours = Q(postcard__event__alliance_id=notify.alliance_id)
     by_id = Q(provider_reference=notification_id) if notification_id else Q(pk__in=[])
     by_reference = Q()

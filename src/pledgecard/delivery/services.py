@@ -22,10 +22,12 @@ from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from pledgecard.core import personal_data
 from pledgecard.delivery import rendering
 from pledgecard.delivery.channels import EmailChannel, PermanentFailure, TemporaryFailure
 from pledgecard.delivery.models import Message
 from pledgecard.delivery.notify import Dispatch
+from pledgecard.delivery.personal_data import ERASED_REASON
 
 logger = logging.getLogger(__name__)
 Status = Message.Status
@@ -37,6 +39,11 @@ def message_schedule(*, kind: str, to_address: str, due_at: dt.datetime, postcar
 
     `subject` names what it is about for kinds that are neither a postcard's nor a registration's
     ("app_label.model:pk"); the kind's registered writer reads it at send time."""
+    if personal_data.is_erased(to_address):
+        # What an erased person's address became: the row is kept (counts), nothing is ever sent.
+        return Message.objects.create(
+            kind=kind, postcard=postcard, registration=registration, subject=subject, to_address="",
+            due_at=due_at, channel=channel, status=Status.CANCELLED, last_error=ERASED_REASON)
     message = Message.objects.create(kind=kind, postcard=postcard, registration=registration, subject=subject,
                                      to_address=to_address, due_at=due_at, channel=channel)
     if due_at <= timezone.now():
@@ -151,6 +158,10 @@ def deliver(messages: list[Message], channel=None) -> DeliveryReport:
     channel = Dispatch(channel or EmailChannel())
     try:
         for message in messages:
+            if personal_data.is_erased(message.to_address):
+                _record(message, status=Status.CANCELLED, to_address="", last_error=ERASED_REASON)
+                report.outcomes["cancelled"] += 1
+                continue
             try:
                 reference = channel.send(message)
             except TemporaryFailure as exc:

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from pledgecard.core import selectors
 from pledgecard.core.csv import escape_formula
+from pledgecard.core.forms import whole_number
 from pledgecard.core.models import Role
 from pledgecard.events import registrations
 from pledgecard.events.models import Registration
@@ -154,19 +155,20 @@ def registration_settings(request, slug):
     """Places, open or closed, offer time and retention: a few numbers an organiser may change."""
     event = selectors.access_event(request.user, slug)
     errors = []
-    capacity = request.POST.get("capacity", "").strip()
-    if capacity and (not capacity.isdigit() or int(capacity) < 1 or int(capacity) > 100_000):
+    typed_capacity = request.POST.get("capacity", "").strip()
+    capacity = whole_number(typed_capacity, minimum=1, maximum=100_000)
+    if typed_capacity and capacity is None:
         errors.append("Places must be a whole number from 1 to 100,000, or blank for no limit")
-    retention = request.POST.get("special_data_retention_days", "").strip()
-    if not retention.isdigit() or int(retention) > 3650:
+    retention = whole_number(request.POST.get("special_data_retention_days"), maximum=3650)
+    if retention is None:
         errors.append("Keep access needs for a whole number of days, up to 3,650")
     if errors:
         for error in errors:
             messages.error(request, error)
         return redirect("organise:attendees", slug=slug)
-    event.capacity = int(capacity) if capacity else None
+    event.capacity = capacity
     event.registration_open = request.POST.get("registration_open") == "yes"
-    event.special_data_retention_days = int(retention)
+    event.special_data_retention_days = retention
     event.save(update_fields=["capacity", "registration_open", "special_data_retention_days"])
     offered = registrations.places_changed(event)
     messages.success(request, "Registration settings saved." + (f" {offered} people on the waiting list were offered a "

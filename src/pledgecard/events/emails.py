@@ -80,6 +80,14 @@ def cancelled(message) -> RenderedEmail:
                   attachments=attachments)
 
 
+@writes("registration_link_again")
+def link_again(message) -> RenderedEmail:
+    registration = message.registration
+    if registration.status == "cancelled":
+        raise NotWanted("The registration is cancelled.")
+    return _email(message, "link_again", f"Your registration: {registration.event.title}")
+
+
 @writes(Kind.AGENDA)
 def agenda(message) -> RenderedEmail:
     from pledgecard.workshops.services import agenda_for

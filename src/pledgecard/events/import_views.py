@@ -282,27 +282,19 @@ def confirm(request, slug, upload_id):
     form = ConfirmForm(request.POST)
     form.is_valid()  # a checkbox: always valid
     table = _table(stored)
-    result = imports.attendees_import(
-        event,
-        table,
-        stored.columns,
-        eventbrite=stored.eventbrite,
-        user=request.user,
-        expect_digest=stored.plan_digest,
-        send_confirmations=form.cleaned_data.get("send_confirmations", False),
-        filename=stored.filename,
-    )
-    if result.changed_since_preview:
+    # Checked here (reading only), so a changed file or new problems show on the preview at once; the saving
+    # is the worker's, a step at a time, so attendees registering meanwhile never wait long.
+    result = imports.attendees_import(event, table, stored.columns, eventbrite=stored.eventbrite, dry_run=True)
+    if result.digest != stored.plan_digest:
+        result.changed_since_preview = True
         stored.plan_digest = result.digest
         stored.save(update_fields=["plan_digest"])
         return _preview(request, event, stored, table, result, form=form, status=409)
-    if not result.imported:
-        stored.plan_digest = result.digest
-        stored.save(update_fields=["plan_digest"])
+    if not result.ok:
         return _preview(request, event, stored, table, result, form=form)
-    stored.delete()  # it holds personal data, and is no longer needed
-    messages.success(request, f"Imported {stored.filename or 'the file'}: {result.summary()}.")
-    return redirect("organise:attendees_import", slug=event.slug)
+    job = imports.attendees_import_start(stored, user=request.user,
+                                         send_confirmations=form.cleaned_data.get("send_confirmations", False))
+    return redirect("organise:job", job_id=job.pk)
 
 
 @login_required

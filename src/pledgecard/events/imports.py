@@ -26,6 +26,7 @@ import re
 import zipfile
 import zoneinfo
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -33,9 +34,10 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from pledgecard.core.csv import FORMULA_STARTS
-from pledgecard.core.models import AuditEntry, Sector
-from pledgecard.events.models import Event, Registration
+from pledgecard.core import jobs
+from pledgecard.core.csv import FORMULA_STARTS, cells_too_long, column_letter
+from pledgecard.core.models import AuditEntry, Job, Sector
+from pledgecard.events.models import Event, ImportUpload, Registration
 
 Status = Registration.Status
 
@@ -218,15 +220,6 @@ def columns_missing(columns: dict[str, int | None]) -> list[str]:
     return missing
 
 
-def column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 # --------------------------------------------------------------------------------------------- the file
 
 
@@ -279,6 +272,9 @@ def read_table(data: bytes, kind: str | None = None, filename: str = "") -> Tabl
         raise FileProblem("The first row is empty. The first row must hold the column headings.")
     if not table.rows:
         raise FileProblem("The file has a header row but no attendees.")
+    too_long = cells_too_long([(1, table.headers), *table.rows])
+    if too_long:
+        raise FileProblem(too_long)
     return table
 
 
@@ -798,6 +794,10 @@ def _plan(event: Event, table: Table, columns: dict, eventbrite: bool, result: I
                 r.registration, r.matched_by = by_ref[r.external_ref], "attendee number"
             elif r.email and r.email.casefold() in by_email:
                 r.registration, r.matched_by = by_email[r.email.casefold()], "email"
+                if r.registration.status == Status.CANCELLED and r.wanted in ("register", "wait"):
+                    # Someone signing up again with a cancelled address gets a registration (and link) of
+                    # their own, never the cancelled one.
+                    r.registration, r.matched_by = None, ""
 
     # Two rows must not become the same registration, nor take an email another registration has.
     claimed = defaultdict(list)
@@ -1064,60 +1064,123 @@ def attendees_import(
     expect_digest: str | None = None,
     send_confirmations: bool = False,
     filename: str = "",
+    step=None,
 ) -> ImportResult:
-    """Check every row; unless it is a dry run or anything is wrong, save them all in one transaction.
+    """Check every row; unless it is a dry run or anything is wrong, save them all, a step at a time.
 
     `expect_digest`: the digest of the preview the organiser confirmed; if the registrations changed since
     (someone registered, another import ran), nothing is written and `changed_since_preview` is set.
+    `step`: the job's `Progress.step` (core/jobs.py), so that each step also records how far it has got.
     """
     result = ImportResult(eventbrite=eventbrite, notes=list(table.notes))
     columns = {k: (int(v) if v is not None else None) for k, v in columns.items() if k in BY_KEY}
     columns = {k: v for k, v in columns.items() if v is None or 0 <= v < len(table.headers)} | {
         k: None for k in FIELD_KEYS if k not in columns
     }
-    if dry_run:
-        _plan(event, table, columns, eventbrite, result)
+    # Checking reads and writes nothing: no lock is held while 20,000 rows are checked.
+    _plan(event, table, columns, eventbrite, result)
+    if dry_run or not result.ok:
         return result
-    try:
-        with transaction.atomic():
-            # One import at a time per event, and no place taken from the web while the rows are checked.
-            event = Event.objects.select_for_update().get(pk=event.pk)
-            _plan(event, table, columns, eventbrite, result)
-            if not result.ok:
+    if expect_digest is not None and expect_digest != result.digest:
+        result.changed_since_preview = True
+        return result
+    for attempt in range(3):
+        try:
+            _apply_in_steps(event, result, eventbrite=eventbrite, columns=columns,
+                            send_confirmations=send_confirmations, step=step or _plain_step)
+            break
+        except IntegrityError:
+            # Someone registered on the event page with an address the file registers, between two steps:
+            # that step was rolled back. Check the file again against the registrations as they are now
+            # (rows already saved are now "unchanged") and go on.
+            again = ImportResult(eventbrite=eventbrite, notes=result.notes)
+            _plan(event, table, columns, eventbrite, again)
+            if not again.ok:
+                result.file_errors.append(
+                    "Someone registered or changed a registration while the file was being imported, and the "
+                    "rest of the file no longer fits. What was imported is kept: check the file and import "
+                    "it again.")
                 return result
-            if expect_digest is not None and expect_digest != result.digest:
-                result.changed_since_preview = True
-                return result
-            _apply(
-                event,
-                result.rows,
-                eventbrite=eventbrite,
-                columns=columns,
-                send_confirmations=send_confirmations,
-            )
-            if result.counts["cancel"]:
-                from pledgecard.events import registrations
+            result.rows = again.rows
+            result.notes.append("Someone registered on the event page during the import; their registration "
+                                "is kept, and the file's row for them updated it.")
+    else:
+        result.file_errors.append("The import could not finish because registrations kept changing. What was "
+                                  "imported is kept: import the file again to finish it.")
+        return result
+    if result.counts["cancel"]:
+        from pledgecard.events import registrations
 
-                registrations.places_changed(event)  # places given up go down the waiting list
-            AuditEntry.objects.create(
-                actor=user,
-                alliance=event.alliance,
-                action="attendees.import",
-                detail={
-                    "event": event.slug,
-                    "file": filename[:200],
-                    "eventbrite": eventbrite,
-                    **dict(result.counts),
-                },
-            )
-    except IntegrityError:
-        result.file_errors.append(
-            "Someone registered or changed a registration while the file was being "
-            "imported, so nothing was imported. Import the file again."
-        )
-        return result
+        registrations.places_changed(event)  # places given up go down the waiting list
+    AuditEntry.objects.create(
+        actor=user,
+        alliance=event.alliance,
+        action="attendees.import",
+        detail={"event": event.slug, "file": filename[:200], "eventbrite": eventbrite, **dict(result.counts)},
+    )
     result.imported = True
     return result
+
+
+# Rows saved in one transaction. On SQLite every write waits for the one writer, so a step must be short:
+# 500 rows are a few tens of milliseconds; the 10,000 rows of one transaction were several seconds.
+STEP_ROWS = 500
+
+
+@contextmanager
+def _plain_step(*, done: int, total: int | None = None, text: str = "", result=None):
+    """A step outside any job (the command line): one short transaction."""
+    with transaction.atomic():
+        yield
+
+
+def _apply_in_steps(event, result, *, eventbrite, columns, send_confirmations, step) -> None:
+    todo = [r for r in result.rows if not r.problems and r.action in ("new", "update", "cancel")]
+    for start in range(0, len(todo), STEP_ROWS):
+        part = todo[start:start + STEP_ROWS]
+        with step(done=start + len(part), total=len(todo), text="Saving registrations"):
+            # No place is taken from the event page while a step changes who holds them.
+            Event.objects.select_for_update().get(pk=event.pk)
+            _apply(event, part, eventbrite=eventbrite, columns=columns, send_confirmations=send_confirmations)
+
+
+JOB_KIND = "events.attendees_import"
+
+
+def attendees_import_start(upload: ImportUpload, *, user, send_confirmations: bool) -> Job:
+    """The organiser confirmed the preview: the worker imports the file (`_attendees_import_run`)."""
+    return jobs.job_start(
+        kind=JOB_KIND, data=bytes(upload.data), alliance=upload.event.alliance,
+        subject=f"events.event:{upload.event_id}", started_by=user,
+        options={"event_id": upload.event_id, "upload_id": str(upload.pk), "kind": upload.kind,
+                 "columns": upload.columns, "eventbrite": upload.eventbrite, "filename": upload.filename,
+                 "send_confirmations": send_confirmations})
+
+
+@jobs.handles(JOB_KIND)
+def _attendees_import_run(job: Job, progress: jobs.Progress) -> dict:
+    """Check the file again against the registrations as they are now, then save it a step at a time. Run
+    again after a crash, the rows already saved are "unchanged" and the rest is saved."""
+    from django.urls import reverse
+
+    options = job.options
+    event = Event.objects.select_related("alliance").get(pk=options["event_id"])
+    again_url = reverse("organise:attendees_import", kwargs={"slug": event.slug})
+    try:
+        table = read_table(bytes(job.data), kind=options["kind"])
+    except FileProblem as problem:
+        raise jobs.JobFailed(str(problem), {"again_url": again_url}) from None
+    result = attendees_import(event, table, options["columns"], eventbrite=options["eventbrite"],
+                              user=job.started_by, send_confirmations=options["send_confirmations"],
+                              filename=options["filename"], step=progress.step)
+    if not result.imported:
+        raise jobs.JobFailed("The file was not imported", {"errors": result.problems(), "again_url": again_url})
+    ImportUpload.objects.filter(pk=options["upload_id"]).delete()  # personal data, no longer needed
+    resumed = " (continued after an interruption: the figures are for the part saved after it)" \
+        if job.attempts > 1 else ""
+    return {"summary": f"Imported {options['filename'] or 'the file'}: {result.summary()}{resumed}.",
+            "notes": result.notes, "next_url": reverse("organise:attendees", kwargs={"slug": event.slug}),
+            "next_text": "See the attendees"}
 
 
 def import_file(event: Event, data: bytes, *, format: str | None = None, filename: str = "", **kwargs):  # noqa: A002

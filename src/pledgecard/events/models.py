@@ -5,6 +5,7 @@ import zoneinfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Lower
 
 from pledgecard.core import dates
 from pledgecard.core.models import Alliance, PrivateLink, Sector
@@ -115,7 +116,11 @@ class Registration(PrivateLink):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["event", "email"], name="one_registration_per_email")]
+        constraints = [
+            # One live registration per address (any case); cancelled ones stay as history beside a new one.
+            models.UniqueConstraint(models.F("event"), Lower("email"), condition=~models.Q(status="cancelled"),
+                                    name="one_live_registration_per_email"),
+        ]
         indexes = [models.Index(fields=["event", "status"]), models.Index(fields=["event", "name"])]
 
     def __str__(self):

@@ -13,7 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
 from pledgecard.core import selectors
-from pledgecard.core.forms import NHSForm
+from pledgecard.core.forms import NHSForm, whole_number
 from pledgecard.core.models import AuditEntry
 from pledgecard.events import printing
 
@@ -59,9 +59,10 @@ def _part(request) -> int | None:
     value = request.GET.get("part")
     if value is None:
         return None
-    if not value.isdigit():
+    part = whole_number(value, maximum=100_000)
+    if part is None:
         raise Http404("There is no such part.")
-    return int(value)
+    return part
 
 
 def _people(request, event) -> tuple[list, str]:

@@ -1,11 +1,13 @@
 """Attendees' pages for registration: the event page, and their own registration through its private link."""
 
 from django.contrib import messages
+from django.db import DatabaseError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from pledgecard.core import access, ratelimit
+from pledgecard.core.errors import BUSY_MESSAGE, database_busy
 from pledgecard.core.models import Membership, Role
 from pledgecard.events import registrations
 from pledgecard.events.models import Event, Registration
@@ -18,23 +20,21 @@ def event_page(request, slug):
     """The one place people register: what the day is, and the form."""
     event = get_object_or_404(Event.objects.select_related("alliance"), slug=slug)
     form = RegistrationForm(request.POST if request.method == "POST" else None)
+    busy = False
     if request.method == "POST" and form.is_valid():
         try:
-            created = registrations.register(event, form.people())
+            registrations.register_publicly(event, form.people())
         except registrations.RegistrationClosed:
             form.add_error(None, "Registration for this event is closed.")
-        except registrations.AlreadyRegistered:
-            form.add_error("email", "This email address is already registered. Use the link in your confirmation "
-                                    "email to see or change your registration.")
+        except DatabaseError as exc:
+            if not database_busy(exc):
+                raise
+            form.add_error(None, BUSY_MESSAGE)  # the form comes back with everything typed in it
+            busy = True
         else:
-            main = created[0]
-            access.remember(request, "registration", main.public_id)
-            if main.status == Registration.Status.CONFIRMED:
-                messages.success(request, "You are registered. We have emailed you a confirmation with a calendar file.")
-            else:
-                messages.success(request, "The event is full, so you are on the waiting list. We will email you if a "
-                                          "place comes free.")
-            return redirect("workshops:registration", public_id=main.public_id)
+            # The same answer whether the address was new or already registered (then its owner gets their
+            # link again): the form never tells anyone who is registered.
+            return redirect("workshops:check_email", slug=event.slug)
     context = {
         "event": event,
         "form": form,
@@ -44,7 +44,16 @@ def event_page(request, slug):
         "resources": resources_for(event.alliance),
         "page_title": event.title,
     }
-    return render(request, "events/public/event.jinja", context, status=400 if form.errors else 200)
+    response = render(request, "events/public/event.jinja", context,
+                      status=503 if busy else 400 if form.errors else 200)
+    if busy:
+        response["Retry-After"] = "5"
+    return response
+
+
+def check_email(request, slug):
+    event = get_object_or_404(Event.objects.select_related("alliance"), slug=slug)
+    return render(request, "events/public/check_email.jinja", {"event": event, "page_title": "Check your email"})
 
 
 def registration_link(request, token):
@@ -52,11 +61,11 @@ def registration_link(request, token):
 
     For a facilitator of the event it opens that person's check-in; for anyone else, the person's own page.
     """
-    if ratelimit.is_blocked("registration-link", request):
-        return render(request, "pledges/link_blocked.jinja", {}, status=429)
     registration = Registration.for_token(token, Registration.objects.select_related("event"))
     if registration is None:
-        ratelimit.record_failure("registration-link", request)
+        # Only failures count, so a right link always opens, whoever else shares this address.
+        if ratelimit.record_failure("registration-link", request) > ratelimit.MAX_FAILURES:
+            return render(request, "pledges/link_blocked.jinja", {}, status=429)
         return render(request, "pledges/link_invalid.jinja", {}, status=404)
     if request.user.is_authenticated and (request.user.is_superuser or Membership.objects.filter(
             user=request.user, alliance_id=registration.event.alliance_id,

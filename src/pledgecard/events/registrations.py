@@ -20,6 +20,7 @@ from pledgecard.delivery.models import Message
 from pledgecard.events.models import Event, Registration
 
 Status = Registration.Status
+LINK_AGAIN = "registration_link_again"
 HOLDING = (Status.CONFIRMED, Status.OFFERED)
 
 
@@ -82,8 +83,9 @@ def register(event: Event, people: list[Person], *, source="web", checked_in_by=
             status = Status.CONFIRMED if walk_in or left is None or left >= len(people) else Status.WAITING
             created = []
             for person in people:
-                registration = event.registrations.filter(email__iexact=person.email, status=Status.CANCELLED).first()
-                registration = registration or Registration(event=event, email=person.email)
+                # Always a new row: a cancelled registration (its private link, its answers) is never handed
+                # to whoever signs up next with that address.
+                registration = Registration(event=event, email=person.email)
                 registration.name, registration.organisation = person.name, person.organisation
                 registration.sector, registration.role = person.sector, person.role
                 registration.status, registration.group, registration.source = status, group, source
@@ -92,17 +94,62 @@ def register(event: Event, people: list[Person], *, source="web", checked_in_by=
                     registration.special_consent_at = now
                 if walk_in:
                     registration.checked_in_at, registration.checked_in_by = now, checked_in_by
-                registration.sequence += 1 if registration.pk else 0
                 registration.save()
                 created.append(registration)
                 _notify(registration, Message.Kind.REGISTRATION_CONFIRMATION if status == Status.CONFIRMED
                         else Message.Kind.WAITING_LIST)
     except IntegrityError as exc:  # the same email registered at the same moment by a double tap
-        existing = event.registrations.filter(email__iexact=people[0].email).first()
+        existing = event.registrations.filter(email__iexact=people[0].email).exclude(status=Status.CANCELLED).first()
         if existing:
             raise AlreadyRegistered(existing) from exc
         raise
     return created
+
+
+def register_publicly(event: Event, people: list[Person]) -> list[Registration]:
+    """The public form: register whoever is new, and send anyone already registered their own link again.
+
+    The form's answer is the same either way ("check your email"), so it never tells a visitor whether an
+    address is registered, and nobody reaches someone else's registration by typing their address.
+    Raises RegistrationClosed.
+    """
+    if not event.registration_open:
+        raise RegistrationClosed("Registration for this event is closed")
+    with transaction.atomic():
+        live = event.registrations.exclude(status=Status.CANCELLED)
+        already = {r.email.casefold(): r for r in live.filter(_any_email_iexact(people))}
+        new = [p for p in people if p.email.casefold() not in already]
+        for registration in already.values():
+            link_send_again(registration)
+    if not new:
+        return []
+    try:
+        return register(event, new)
+    except AlreadyRegistered as exc:  # registered by someone else in between
+        with transaction.atomic():
+            link_send_again(exc.registration)
+        return []
+
+
+def _any_email_iexact(people: list[Person]) -> Q:
+    condition = Q(pk__in=[])
+    for person in people:
+        condition |= Q(email__iexact=person.email)
+    return condition
+
+
+# One "here is your link again" email per registration in this time, however often the form is sent.
+LINK_AGAIN_SECONDS = 600
+
+
+def link_send_again(registration: Registration) -> bool:
+    """Email someone their registration's private link again (they, or someone typing their address, used the
+    form again). Limited, so that the form cannot be used to fill someone's inbox."""
+    since = timezone.now() - dt.timedelta(seconds=LINK_AGAIN_SECONDS)
+    if registration.messages.filter(kind=LINK_AGAIN, created_at__gte=since).exists():
+        return False
+    _notify(registration, LINK_AGAIN)
+    return True
 
 
 def details_update(registration: Registration, person: Person) -> Registration:
@@ -132,8 +179,12 @@ def cancel(registration: Registration) -> None:
             return
         registration.status = Status.CANCELLED
         registration.offer_expires_at = None
+        # Special-category data is kept only to look after someone at the event they are coming to.
+        registration.access_needs = registration.dietary = ""
+        registration.special_consent_at = None
         registration.sequence += 1
-        registration.save(update_fields=["status", "offer_expires_at", "sequence", "updated_at"])
+        registration.save(update_fields=["status", "offer_expires_at", "access_needs", "dietary",
+                                         "special_consent_at", "sequence", "updated_at"])
         _notify(registration, Message.Kind.REGISTRATION_CANCELLED)
         _offer_free_places(event)
 

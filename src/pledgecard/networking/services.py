@@ -4,6 +4,7 @@ core in `networking/pairing.py`; this module turns rows into its people and hist
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
@@ -188,14 +189,21 @@ def vcard(member: Member) -> str | None:
     if wishes is None or not (wishes.share_email or wishes.share_phone or wishes.share_role):
         return None
     r = member.registration
+    name, organisation, role, phone = (_one_line(v) for v in (r.name, r.organisation, r.role, wishes.phone))
     return segno.helpers.make_vcard_data(
-        name=";".join(reversed(r.name.rsplit(" ", 1))) if " " in r.name else r.name,
-        displayname=r.name,
-        email=r.email if wishes.share_email else None,
-        phone=wishes.phone if wishes.share_phone and wishes.phone else None,
-        org=r.organisation,
-        title=r.role if wishes.share_role and r.role else None,
+        name=";".join(reversed(name.rsplit(" ", 1))) if " " in name else name,
+        displayname=name,
+        email=_one_line(r.email) if wishes.share_email else None,
+        phone=phone if wishes.share_phone and phone else None,
+        org=organisation,
+        title=role if wishes.share_role and role else None,
     )
+
+
+def _one_line(text: str) -> str:
+    """A vCard is one property a line: a line break (or any control character) in a name would start a new
+    property ("EMAIL:someone-else@..."), so each becomes a space."""
+    return " ".join("".join(" " if unicodedata.category(c).startswith("C") else c for c in text or "").split())
 
 
 @dataclass

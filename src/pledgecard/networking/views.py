@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from pledgecard.core import selectors
+from pledgecard.core.forms import whole_number
 from pledgecard.core.models import Role
 from pledgecard.events.public_views import registration_for_browser
 from pledgecard.networking import services
@@ -37,7 +38,7 @@ def round_start(request, slug):
     after = request.POST.get("after_round", "")
     try:
         round_ = services.round_start(event, size=form.cleaned_data["size"], among=form.cleaned_data["among"],
-                                      by=request.user, after_round=int(after) if after.isdigit() else 0)
+                                      by=request.user, after_round=whole_number(after, maximum=10_000) or 0)
     except services.RoundAlreadyStarted as exc:
         messages.info(request, str(exc))
         return redirect("organise:round", slug=slug, number=exc.round.number)
@@ -79,10 +80,10 @@ def prompts(request, alliance):
     form = PromptForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         services.prompts_start_own(alliance)
-        stop = request.POST.get("stop", "")
-        if stop.isdigit():
+        stop = whole_number(request.POST.get("stop"), maximum=2**62)
+        if stop is not None:
             # The button may name a seeded prompt (before the list was the alliance's own): stop its copy.
-            chosen = services.Prompt.objects.filter(Q(alliance=alliance) | Q(alliance__isnull=True), pk=int(stop)).first()
+            chosen = services.Prompt.objects.filter(Q(alliance=alliance) | Q(alliance__isnull=True), pk=stop).first()
             if chosen:
                 alliance.prompts.filter(text=chosen.text).update(active=False)
             messages.success(request, "That prompt is no longer used.")

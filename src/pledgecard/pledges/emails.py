@@ -88,6 +88,11 @@ def confirmation(message) -> RenderedEmail:
     return _email(message, "confirmation", f"Your postcard from {message.postcard.event.title}")
 
 
+@writes("postcard_link_again")
+def link_again(message) -> RenderedEmail:
+    return _email(message, "confirmation", f"The link to your postcard from {message.postcard.event.title}")
+
+
 @writes(Message.Kind.POSTCARD_REMINDER)
 def reminder(message) -> RenderedEmail:
     # Withdrawal cancels pending reminders, but not one a worker holds: that one could come back for a retry

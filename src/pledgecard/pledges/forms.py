@@ -15,7 +15,7 @@ class NameChoiceField(forms.ModelChoiceField):
         if isinstance(value, str) and "\x00" in value:
             # PostgreSQL refuses NUL in a query (a 500) and SQLite ignores what follows it (a wrong match).
             raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
-        if isinstance(value, str) and value.strip() and not value.strip().isdigit():
+        if isinstance(value, str) and value.strip() and not (value.strip().isascii() and value.strip().isdigit()):
             match = self.queryset.filter(name__iexact=value.strip()).first()
             if match is None:
                 names = ", ".join(self.queryset.values_list("name", flat=True))

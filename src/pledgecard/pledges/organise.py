@@ -111,12 +111,13 @@ def postcard_import(request, slug):
         elif upload.size > 10_000_000:
             report = imports.ImportReport(errors=[(0, "The file is larger than 10 MB. Split it into smaller files.")])
         else:
-            report = imports.postcards_import(event=event, data=upload.read(), created_by=request.user)
-        if report.ok:
-            AuditEntry.objects.create(actor=request.user, alliance=event.alliance, action="postcards.import",
-                                      detail={"event": event.slug, "created": report.created})
-            messages.success(request, f"Imported {report.created} postcards ({report.already_there} were already there).")
-            return redirect("organise:postcards", slug=event.slug)
+            data = upload.read()
+            # Checking writes nothing, so it happens here and problems show at once; saving thousands of
+            # postcards is the worker's, a step at a time, so no attendee waits for the database meanwhile.
+            _, report = imports.postcards_check(data=data)
+            if report.ok:
+                job = imports.postcards_import_start(event=event, data=data, created_by=request.user)
+                return redirect("organise:job", job_id=job.pk)
     context = {"event": event, "report": report, "columns": imports.REQUIRED_COLUMNS + imports.OPTIONAL_COLUMNS,
                "page_title": "Import paper postcards"}
     return render(request, "pledges/organise/import.jinja", context, status=400 if report else 200)

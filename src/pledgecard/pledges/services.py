@@ -123,6 +123,23 @@ def postcard_write(
     return Written(postcard, created=True)
 
 
+# One "here is your link again" email per postcard in this time, however often the same words are sent.
+LINK_AGAIN_SECONDS = 600
+LINK_AGAIN = "postcard_link_again"
+
+
+def postcard_link_send_again(postcard: Postcard) -> bool:
+    """Someone sent words we already have. Knowing a postcard's words must not open it, so its writer is
+    emailed its link instead, at most once in LINK_AGAIN_SECONDS (the form must not fill anyone's inbox)."""
+    since = timezone.now() - dt.timedelta(seconds=LINK_AGAIN_SECONDS)
+    with transaction.atomic():
+        if postcard.messages.filter(kind=LINK_AGAIN, created_at__gte=since).exists():
+            return False
+        delivery.message_schedule(kind=LINK_AGAIN, postcard=postcard, to_address=postcard.email,
+                                  due_at=timezone.now())
+    return True
+
+
 def postcard_for_token(token: str) -> Postcard | None:
     return Postcard.for_token(token, Postcard.objects.select_related("event", "event__alliance"))
 

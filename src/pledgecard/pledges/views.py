@@ -3,10 +3,12 @@
 import dataclasses
 
 from django.contrib import messages
+from django.db import DatabaseError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from pledgecard.core import access, formats, ratelimit
+from pledgecard.core.errors import BUSY_MESSAGE, database_busy
 from pledgecard.delivery.notify import channels_offered
 from pledgecard.events.models import Event
 from pledgecard.pledges import services
@@ -52,22 +54,41 @@ def postcard_new(request, slug):
             if words.wants_reminder and channel_form.is_bound:
                 how = channel_form.cleaned_data
                 words = dataclasses.replace(words, channel=how["channel"], phone=how["phone"], address=how["address"])
-            written = services.postcard_write(event=event, words=words, source=Postcard.Source.ONLINE)
+            try:
+                written = services.postcard_write(event=event, words=words, source=Postcard.Source.ONLINE)
+            except DatabaseError as exc:
+                if not database_busy(exc):
+                    raise
+                form.add_error(None, BUSY_MESSAGE)  # the form comes back with every word in it
+                return _new_page(request, event, form, channel_form, status=503)
+            if not written.created and not access.allowed(request, "postcard", written.postcard.public_id):
+                # The same words again from another browser. Knowing the words must not open the postcard
+                # (its reflection, its stop button, the phone number and address): its writer gets the link.
+                services.postcard_link_send_again(written.postcard)
+                return render(request, "pledges/already_saved.jinja", {"event": event, "page_title":
+                              "We already have this postcard"})
             _remember(request, written.postcard)
             messages.success(request, "Thank you. Your postcard is saved, and we have emailed you a link to it.")
             return redirect("pledges:postcard", public_id=written.postcard.public_id)
     status = 400 if form.errors or (channel_form.is_bound and channel_form.errors) else 200
+    return _new_page(request, event, form, channel_form, status=status)
+
+
+def _new_page(request, event, form, channel_form, *, status):
     context = {"event": event, "form": form, "channel_form": channel_form, "page_title": "Write your postcard"}
-    return render(request, "pledges/new.jinja", context, status=status)
+    response = render(request, "pledges/new.jinja", context, status=status)
+    if status == 503:
+        response["Retry-After"] = "5"
+    return response
 
 
 def postcard_link(request, token):
     """The private link from an email. Opening it changes nothing (mail scanners open links too)."""
-    if ratelimit.is_blocked("postcard-link", request):
-        return render(request, "pledges/link_blocked.jinja", {}, status=429)
     postcard = services.postcard_for_token(token)
     if postcard is None:
-        ratelimit.record_failure("postcard-link", request)
+        # Only failures count, so a right link always opens, whoever else shares this address.
+        if ratelimit.record_failure("postcard-link", request) > ratelimit.MAX_FAILURES:
+            return render(request, "pledges/link_blocked.jinja", {}, status=429)
         return render(request, "pledges/link_invalid.jinja", {}, status=404)
     _remember(request, postcard)
     next_page = request.GET.get("next")

@@ -23,23 +23,41 @@ class Command(BaseCommand):
             "--bind", f"{host}:{port}", "--workers", str(workers), "--worker-class", "gthread", "--threads", "4",
             "--graceful-timeout", "10",
         ])
-        worker = subprocess.Popen([sys.executable, "-m", "pledgecard", "worker"])  # noqa: S603
-        children = [web, worker]
+        worker = self.start_worker()
+        restarts: list[float] = []
+        stopping = False
 
         def stop(signum, frame):
-            for child in children:
+            nonlocal stopping
+            stopping = True
+            for child in (web, worker):
                 if child.poll() is None:
                     child.send_signal(signal.SIGTERM)
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         try:
-            while all(child.poll() is None for child in children):
+            while not stopping and web.poll() is None:
+                if worker.poll() is not None and not stopping:
+                    # The worker died (a crash, the database gone for a while): the web server goes on, and
+                    # a new worker picks up what was owed (the outbox and the jobs say what). Restarts slow
+                    # down when it keeps dying, so a broken setting does not spin the machine.
+                    now = time.monotonic()
+                    restarts = [t for t in restarts if now - t < 300] + [now]
+                    pause = min(2 ** (len(restarts) - 1), 60)
+                    self.stderr.write(f"The delivery worker stopped (exit {worker.returncode}); "
+                                      f"starting it again in {pause} s.")
+                    time.sleep(pause)
+                    if not stopping:
+                        worker = self.start_worker()
                 time.sleep(0.5)
         finally:
             stop(None, None)
-            for child in children:
+            for child in (web, worker):
                 try:
                     child.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     child.kill()
+
+    def start_worker(self):
+        return subprocess.Popen([sys.executable, "-m", "pledgecard", "worker"])  # noqa: S603

@@ -9,9 +9,22 @@ from django.db import close_old_connections
 from django.utils.module_loading import import_string
 from django_tasks_db.management.commands.db_worker import Worker as TaskWorker
 
+from pledgecard.core import jobs
 from pledgecard.delivery import services
 
 logger = logging.getLogger("pledgecard.worker")
+MAX_PAUSE_SECONDS = 60
+
+
+def close_old_connections_after_error():
+    """After a failed sweep the connection may be broken or inside a failed transaction: start afresh."""
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        try:
+            connection.close()
+        except Exception:  # noqa: BLE001 - closing a broken connection may fail too; the next use reconnects
+            logger.debug("Closing %s after an error failed", connection.alias, exc_info=True)
 
 
 class Command(BaseCommand):
@@ -30,15 +43,30 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, self.stop)
         self.stdout.write(f"Pledgecard worker started (interval {interval:g}s). Ctrl+C to stop.")
         next_periodic = 0.0
+        failures = 0
         while self.running:
-            close_old_connections()
-            if time.monotonic() >= next_periodic:
-                self.run_periodic_jobs()
-                next_periodic = time.monotonic() + settings.PLEDGECARD_PERIODIC_SECONDS
-            self.run_queued_tasks()
-            report = services.deliver_due(limit=batch_size)
+            try:
+                close_old_connections()
+                if time.monotonic() >= next_periodic:
+                    self.run_periodic_jobs()
+                    next_periodic = time.monotonic() + settings.PLEDGECARD_PERIODIC_SECONDS
+                self.run_queued_tasks()
+                jobs_ran = jobs.jobs_run_due()
+                report = services.deliver_due(limit=batch_size)
+            except Exception:
+                # One bad sweep (the database busy or restarting, a bug) must not stop delivery for good: the
+                # rows still say what is owed, so log it, wait longer each time, and go on.
+                failures += 1
+                pause = min(interval * 2 ** failures, MAX_PAUSE_SECONDS)
+                logger.exception("Sweep failed (%d in a row); trying again in %.0f s", failures, pause)
+                close_old_connections_after_error()
+                time.sleep(pause)
+                continue
+            failures = 0
             if report.handled:
                 logger.info("Delivered batch: %s", dict(report.outcomes))
+            elif jobs_ran:
+                continue
             elif once:
                 break
             else:
