@@ -2,7 +2,6 @@
 visitors' reports hide a pledge until an organiser looks, and personal details are flagged."""
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from pledgecard.core.models import AuditEntry
@@ -12,13 +11,6 @@ from pledgecard.pledges.models import Postcard, WallSettings
 from .conftest import postcard_data
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def write(event, n=1, **overrides):

@@ -3,42 +3,31 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from pledgecard.core import selectors
+from pledgecard.core import ratelimit, selectors
 from pledgecard.core.forms import NHSForm
 from pledgecard.events.models import Event
 from pledgecard.pledges import wall
 
-# One visitor could otherwise empty the wall by reporting every pledge on it.
+# One visitor could otherwise empty the wall by reporting every pledge on it. Counted in the database
+# (core/ratelimit.py: shared by every web process, the client as a keyed hash), per 10-minute window.
+REPORT_SCOPE = "wall-report"
 REPORTS_PER_CLIENT = 5
-REPORT_WINDOW_SECONDS = 3600
-
-
-def _reports_key(request) -> str:
-    import hashlib
-
-    from django.conf import settings
-
-    address = request.META.get("REMOTE_ADDR", "")
-    return "wall:reports:" + hashlib.sha256(f"{settings.SECRET_KEY}:{address}".encode()).hexdigest()[:24]
 
 
 @require_POST
 def wall_report(request, slug, pk):
     """A visitor's report (a button, no account): the pledge leaves the wall until an organiser looks."""
     event = get_object_or_404(Event, slug=slug)
-    key = _reports_key(request)
-    if cache.get(key, 0) >= REPORTS_PER_CLIENT:
+    if ratelimit.failures(REPORT_SCOPE, request) >= REPORTS_PER_CLIENT:
         messages.info(
             request, "Thank you. You have reported several pledges: an organiser will look at the wall."
         )
         return redirect("pledges:wall", slug=event.slug)
     if wall.report(event, pk):
-        cache.add(key, 0, REPORT_WINDOW_SECONDS)
-        cache.incr(key)
+        ratelimit.record_failure(REPORT_SCOPE, request)  # counts reports, on the shared counter
     messages.success(
         request, "Thank you for telling us. That pledge is hidden until an organiser has looked at it."
     )

@@ -1,9 +1,7 @@
 """Business rules for stories: submitting, moderating (publish, return with a note, reject), emails."""
 
-import hashlib
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,11 +14,6 @@ from pledgecard.stories.models import Story
 PUBLISHED_KIND = "stories_published"
 RETURNED_KIND = "stories_returned"
 RECEIVED_KIND = "stories_received"
-
-# A burst of submissions from one address is refused: a person sends a story or two, a robot sends dozens.
-BURST_LIMIT = 3
-BURST_SECONDS = 600
-DAY_LIMIT = 10
 
 
 @dataclass(frozen=True)
@@ -37,34 +30,6 @@ class StoryWords:
     image_alt: str = ""
 
 
-class TooMany(Exception):
-    """Refused politely: too many stories from one place in a short time."""
-
-
-def _client_key(address: str, window: str) -> str:
-    # Only a keyed hash of the address, and only in the cache: nothing about the sender is stored.
-    from django.conf import settings
-
-    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{address}".encode()).hexdigest()[:24]
-    return f"stories:submit:{window}:{digest}"
-
-
-def check_submission_allowed(address: str) -> None:
-    for window, limit in (("burst", BURST_LIMIT), ("day", DAY_LIMIT)):
-        if cache.get(_client_key(address, window), 0) >= limit:
-            raise TooMany(window)
-
-
-def _count_submission(address: str) -> None:
-    for window, seconds in (("burst", BURST_SECONDS), ("day", 86_400)):
-        key = _client_key(address, window)
-        cache.add(key, 0, seconds)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, seconds)
-
-
 def _apply_image(story: Story, checked: uploads.CheckedFile | None, alt: str) -> str:
     """Point the story at a newly stored picture; returns the old picture's name (to delete after commit)."""
     if checked is None:
@@ -77,11 +42,8 @@ def _apply_image(story: Story, checked: uploads.CheckedFile | None, alt: str) ->
     return old
 
 
-def story_submit(
-    *, alliance, words: StoryWords, image: uploads.CheckedFile | None = None, client_address: str = ""
-) -> Story:
-    """A new story, waiting for an organiser. Raises TooMany for a burst from one address."""
-    check_submission_allowed(client_address)
+def story_submit(*, alliance, words: StoryWords, image: uploads.CheckedFile | None = None) -> Story:
+    """A new story, waiting for an organiser; its author is emailed a private link to it."""
     now = timezone.now()
     story = Story(
         alliance=alliance,
@@ -106,7 +68,6 @@ def story_submit(
     except Exception:
         uploads.delete(story.image)
         raise
-    _count_submission(client_address)
     return story
 
 

@@ -3,11 +3,13 @@ moderate from a queue, and published stories are on the alliance's page and feed
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import DatabaseError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from pledgecard.core import access, ratelimit, selectors, uploads
+from pledgecard.core.errors import BUSY_MESSAGE, database_busy
 from pledgecard.core.models import Alliance, Membership, Role
 from pledgecard.pledges.moderation import personal_details
 from pledgecard.stories import services
@@ -64,8 +66,15 @@ def story_image(request, alliance, public_id):
     )
 
 
-def _client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+# A burst of stories from one client is refused: a person sends a story or two, a robot sends dozens.
+# Counted in the database (core/ratelimit.py: shared by every web process, the client as a keyed hash, never
+# its address), in its 10-minute windows.
+SUBMIT_SCOPE = "story-submit"
+BURST_LIMIT = 3
+
+
+def _burst_refused(request) -> bool:
+    return ratelimit.failures(SUBMIT_SCOPE, request) >= BURST_LIMIT
 
 
 @require_http_methods(["GET", "POST"])
@@ -84,43 +93,40 @@ def story_new(request, alliance):
             # Robots are told what people are told, and nothing is saved.
             messages.success(request, "Thank you. We have your story and have emailed you a link to it.")
             return redirect("stories:list", alliance=alliance.slug)
-        try:
-            services.check_submission_allowed(_client_address(request))
-        except services.TooMany:
-            form.is_valid()  # so the words are shown again, with any other problem
+        valid = form.is_valid()  # first, so the words are shown again whatever happens next
+        if _burst_refused(request):
             form.add_error(None, TOO_MANY)
             status = 429
-        else:
-            if form.is_valid():
-                try:
-                    story = services.story_submit(
-                        alliance=alliance,
-                        words=form.words(),
-                        image=form.checked_image,
-                        client_address=_client_address(request),
-                    )
-                except services.TooMany:  # another request from the same place got there first
-                    form.add_error(None, TOO_MANY)
-                    status = 429
-                else:
-                    access.remember(request, "story", story.public_id)
-                    messages.success(
-                        request, "Thank you. We have your story and have emailed you a link to it."
-                    )
-                    return redirect("stories:mine", public_id=story.public_id)
+        elif valid:
+            try:
+                story = services.story_submit(alliance=alliance, words=form.words(), image=form.checked_image)
+            except DatabaseError as exc:
+                if not database_busy(exc):
+                    raise
+                form.add_error(None, BUSY_MESSAGE)  # the form comes back with every word in it
+                status = 503
+            else:
+                # Counts sends, not failures, on the same shared counter as failed private links.
+                ratelimit.record_failure(SUBMIT_SCOPE, request)
+                access.remember(request, "story", story.public_id)
+                messages.success(request, "Thank you. We have your story and have emailed you a link to it.")
+                return redirect("stories:mine", public_id=story.public_id)
         if form.errors and status == 200:
             status = 400
     context = {"alliance": alliance, "form": form, "page_title": "Tell us your story"}
-    return render(request, "stories/new.jinja", context, status=status)
+    response = render(request, "stories/new.jinja", context, status=status)
+    if status == 503:
+        response["Retry-After"] = "5"
+    return response
 
 
 def story_link(request, token):
     """The author's private link from an email. Opening it changes nothing (mail scanners open links too)."""
-    if ratelimit.is_blocked("story-link", request):
-        return render(request, "pledges/link_blocked.jinja", {}, status=429)
     story = services.story_for_token(token)
     if story is None:
-        ratelimit.record_failure("story-link", request)
+        # Only failures count, so a right link always opens, whoever else shares this address.
+        if ratelimit.record_failure("story-link", request) > ratelimit.MAX_FAILURES:
+            return render(request, "pledges/link_blocked.jinja", {}, status=429)
         return render(request, "pledges/link_invalid.jinja", {}, status=404)
     access.remember(request, "story", story.public_id)
     return redirect("stories:mine", public_id=story.public_id)
