@@ -433,9 +433,12 @@ def test_people_export_and_erase_cover_stories(alliance, django_capture_on_commi
 
     story = make_story(alliance, email="Saima@Example.org", image=True)
     services.story_publish(story, actor=None)
-    holder = next(h for h in personal_data.holders() if h.name == "stories")
+    holder = next(h for h in personal_data.holders() if h.name == "stories.stories")
+    assert holder.scoped and holder.label == "Stories"
+    assert holder.export_for("saima@example.org", alliances={alliance.pk + 1}) == []  # another alliance's page
     [record] = holder.export("saima@example.ORG")
     assert record["story"] == story.title and record["email"] == "Saima@Example.org" and record["picture"]
+    assert record["alliance"] == alliance.slug
     picture = pathlib.Path(settings.MEDIA_ROOT) / story.image
     assert picture.exists()
     with django_capture_on_commit_callbacks(execute=True):
@@ -444,3 +447,19 @@ def test_people_export_and_erase_cover_stories(alliance, django_capture_on_commi
     assert not Message.objects.filter(subject=f"stories.story:{story.pk}").exists()
     assert not picture.exists()
     assert holder.export("saima@example.org") == []
+
+
+def test_people_erase_from_core_removes_stories_and_an_alliance_page_only_its_own(alliance, organiser):
+    from pledgecard.core import people
+    from pledgecard.core.models import Alliance
+
+    other = Alliance.objects.create(name="Other", slug="other", contact_email="o@example.org")
+    mine = make_story(alliance, email="amina@example.org", title="Mine")
+    theirs = make_story(other, email="AMINA@example.org", title="Theirs")
+    document = people.people_export("amina@example.org")
+    assert "Mine" in repr(document) and "Theirs" in repr(document)
+    people.people_erase("amina@example.org", alliances={alliance.pk})  # this alliance's organiser
+    assert not Story.objects.filter(pk=mine.pk).exists()
+    assert Story.objects.filter(pk=theirs.pk).exists()
+    people.people_erase("amina@example.org")  # the command line: everything
+    assert not Story.objects.exists()

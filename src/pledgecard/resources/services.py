@@ -221,7 +221,7 @@ def resource_update(
             actor=actor,
             alliance=resource.alliance,
             action="resources.change",
-            detail={"resource": resource.pk, "version": resource.version},
+            detail={"resource": resource.pk, "title": resource.title, "version": resource.version},
         )
         if old_file:
             transaction.on_commit(lambda: uploads.delete(old_file))
@@ -235,5 +235,5 @@ def resource_archive(resource: Resource, *, archived: bool = True, actor=None) -
         actor=actor,
         alliance=resource.alliance,
         action="resources.archive" if archived else "resources.restore",
-        detail={"resource": resource.pk},
+        detail={"resource": resource.pk, "title": resource.title},
     )

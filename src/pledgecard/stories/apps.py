@@ -10,4 +10,5 @@ class StoriesConfig(AppConfig):
         from pledgecard.core import personal_data
         from pledgecard.stories import emails, people  # noqa: F401
 
-        personal_data.register("stories", export=people.export, erase=people.erase, order=50)
+        personal_data.register("stories.stories", export=people.export, erase=people.erase, order=50,
+                               label="Stories")

@@ -4,7 +4,13 @@
 from pledgecard.stories.models import Story
 
 
-def export(email: str) -> list:
+def stories_of(email: str, alliances=None):
+    """`alliances`: None for every alliance, or a set of alliance ids (an organiser's page)."""
+    stories = Story.objects.filter(email__iexact=email)
+    return stories if alliances is None else stories.filter(alliance_id__in=alliances)
+
+
+def export(email: str, *, alliances=None) -> list:
     return [
         {
             "story": story.title,
@@ -21,19 +27,19 @@ def export(email: str) -> list:
             "note_from_organisers": story.note,
             "submitted_at": story.submitted_at.isoformat(),
             "published_at": story.published_at.isoformat() if story.published_at else None,
-            "alliance": story.alliance.name,
+            "alliance": story.alliance.slug,
         }
-        for story in Story.objects.filter(email__iexact=email)
+        for story in stories_of(email, alliances)
         .select_related("alliance")
         .prefetch_related("themes")
     ]
 
 
-def erase(email: str) -> int:
+def erase(email: str, *, alliances=None) -> int:
     """Their stories go entirely (published ones too: the words are theirs), with pictures and messages."""
     from pledgecard.stories.services import story_delete
 
-    stories = list(Story.objects.filter(email__iexact=email))
+    stories = list(stories_of(email, alliances))
     for story in stories:
         story_delete(story)
     return len(stories)

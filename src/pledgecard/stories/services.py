@@ -96,7 +96,7 @@ class NotAllowed(Exception):
     """That decision does not apply to the story as it is now."""
 
 
-def _decide(story: Story, *, status: str, actor, note: str = "", kind: str = "") -> Story:
+def _decide(story: Story, *, status: str, action: str, actor, note: str = "", kind: str = "") -> Story:
     with transaction.atomic():
         locked = Story.objects.select_for_update().get(pk=story.pk)
         now = timezone.now()
@@ -109,7 +109,7 @@ def _decide(story: Story, *, status: str, actor, note: str = "", kind: str = "")
         if kind:
             delivery.message_schedule(kind=kind, subject=locked.subject, to_address=locked.email, due_at=now)
         AuditEntry.objects.create(
-            actor=actor, alliance=locked.alliance, action=f"stories.{status}", detail={"story": locked.pk}
+            actor=actor, alliance=locked.alliance, action=action, detail={"story": locked.pk}
         )
     return locked
 
@@ -117,20 +117,29 @@ def _decide(story: Story, *, status: str, actor, note: str = "", kind: str = "")
 def story_publish(story: Story, *, actor) -> Story:
     if story.status == Story.Status.PUBLISHED:
         raise NotAllowed("This story is already published.")
-    return _decide(story, status=Story.Status.PUBLISHED, actor=actor, kind=PUBLISHED_KIND)
+    return _decide(
+        story, status=Story.Status.PUBLISHED, action="stories.publish", actor=actor, kind=PUBLISHED_KIND
+    )
 
 
 def story_return(story: Story, *, actor, note: str) -> Story:
     """Back to the author with a note (emailed, with their private link to change and resend it)."""
     if story.status not in (Story.Status.SUBMITTED, Story.Status.PUBLISHED):
         raise NotAllowed("Only a story waiting for an organiser, or a published one, can be returned.")
-    return _decide(story, status=Story.Status.RETURNED, actor=actor, note=note, kind=RETURNED_KIND)
+    return _decide(
+        story,
+        status=Story.Status.RETURNED,
+        action="stories.return",
+        actor=actor,
+        note=note,
+        kind=RETURNED_KIND,
+    )
 
 
 def story_reject(story: Story, *, actor) -> Story:
     if story.status == Story.Status.REJECTED:
         raise NotAllowed("This story is already not published.")
-    return _decide(story, status=Story.Status.REJECTED, actor=actor)
+    return _decide(story, status=Story.Status.REJECTED, action="stories.reject", actor=actor)
 
 
 def story_for_token(token: str) -> Story | None:
