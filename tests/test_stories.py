@@ -435,7 +435,7 @@ def test_people_export_and_erase_cover_stories(alliance, django_capture_on_commi
     services.story_publish(story, actor=None)
     holder = next(h for h in personal_data.holders() if h.name == "stories.stories")
     assert holder.scoped and holder.label == "Stories"
-    assert holder.export_for("saima@example.org", alliances={alliance.pk + 1}) == []  # another alliance's page
+    assert holder.export_for("saima@example.org", alliances={alliance.pk + 1}) == []  # not theirs
     [record] = holder.export("saima@example.ORG")
     assert record["story"] == story.title and record["email"] == "Saima@Example.org" and record["picture"]
     assert record["alliance"] == alliance.slug
