@@ -21,6 +21,7 @@ OTHERS = {  # name: (arguments for the full run, arguments for --quick)
     "printing": ([], ["--quick"]),
     "notify": ([], ["--quick"]),
     "people": ([], ["--postcards", "2000"]),
+    "links": ([], ["--repeats", "100"]),
 }
 
 

@@ -22,6 +22,12 @@ def _no_real_notify(settings):
     settings.NOTIFY_BASE_URL = NO_NOTIFY
 
 
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path_factory):
+    """Uploaded files of a test go to a folder of their own, never to var/media."""
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+
+
 @pytest.fixture
 def smtp(settings):
     """A real SMTP server on 127.0.0.1; Django's SMTP backend sends to it."""

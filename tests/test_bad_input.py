@@ -258,6 +258,7 @@ def test_postcard_html_is_escaped_on_every_page(client, event, organiser):
     saved = client.post(f"/e/{event.slug}/", postcard_data(**evil))
     assert saved.status_code == 302
     assert Postcard.objects.get().name == SCRIPT  # stored as typed, escaped when shown
+    Postcard.objects.update(wall_status="published")  # approved for the wall by an organiser
     for url in [saved["Location"], f"/e/{event.slug}/wall/"]:
         page = client.get(url)
         assert page.status_code == 200
@@ -501,11 +502,51 @@ def form_cases(event):
             "/organise/people/erase/",
             lambda: {"email": "amina@example.org", "confirm": "yes"},
         ),
+        *_issue11_cases(event, attendee, organiser, postcard),
     ]
 
 
+def _issue11_cases(event, attendee, organiser, postcard):
+    """The forms of resources, short links, stories and the pledge wall's moderation."""
+    from pledgecard.stories.models import Story
+
+    from .makers import make_story
+
+    alliance = event.alliance.slug
+    postcard.wall_status = "published"
+    postcard.save(update_fields=["wall_status"])
+    waiting = make_story(event.alliance)
+    returned = make_story(event.alliance, title="Returned", status=Story.Status.RETURNED)
+    author = Client(enforce_csrf_checks=True)
+    assert author.get(f"/s/{returned.token}/").status_code == 302
+    review = f"/organise/alliances/{alliance}/stories/{waiting.public_id}/"
+    wall = f"/organise/events/{event.slug}/wall/"
+    return [
+        ("story", attendee, f"/stories/{alliance}/new/", f"/stories/{alliance}/new/", lambda: _story_data()),
+        ("story-resubmit", author, f"/my-story/{returned.public_id}/", f"/my-story/{returned.public_id}/",
+         lambda: _story_data(title="Changed")),
+        ("resource", organiser, f"/organise/alliances/{alliance}/resources/new/",
+         f"/organise/alliances/{alliance}/resources/new/",
+         lambda: {"title": "A resource", "external_url": "https://www.example.org/r"}),
+        ("link", organiser, f"/organise/alliances/{alliance}/resources/", f"/organise/alliances/{alliance}/links/",
+         lambda: {"url": "https://www.example.org/l"}),
+        ("story-return", organiser, review, f"{review}return/", lambda: {"note": "Please add the ward"}),
+        ("wall-settings", organiser, wall, f"{wall}settings/", lambda: {"publish_first": "yes"}),
+        ("wall-bulk", organiser, wall, wall, lambda: {"action": "publish", "postcard": [str(postcard.pk)]}),
+        ("wall-report", attendee, f"/e/{event.slug}/wall/", f"/e/{event.slug}/wall/{postcard.pk}/report/", dict),
+    ]
+
+
+def _story_data(**overrides):
+    data = {"title": "We asked first", "text": "A story.\n\nIn two paragraphs.", "name": "Saima Hussain",
+            "organisation": "Council", "email": "saima@example.org", "credit": "named"}
+    data.update(overrides)
+    return data
+
+
 FORMS = ["postcard", "follow-up", "refresh", "stop", "paper", "import", "alliance", "event", "reschedule",
-         "erase a person"]
+         "erase a person", "story", "story-resubmit", "resource", "link", "story-return", "wall-settings",
+         "wall-bulk", "wall-report"]
 
 
 def _case(event, name):
@@ -1217,6 +1258,33 @@ def every_form_page(client, event, organiser):
             "/organise/people/",
         ]
     ]
+    pages += _issue11_pages(event, attendee, client, postcard)
+    return pages
+
+
+def _issue11_pages(event, attendee, organiser, postcard):
+    """Resources, short links, stories and the pledge wall: every page with a form."""
+    from pledgecard.resources import services as resources
+    from pledgecard.stories.models import Story
+
+    from .makers import make_story
+
+    alliance = event.alliance.slug
+    Postcard.objects.filter(pk=postcard.pk).update(wall_status="published")
+    waiting = make_story(event.alliance)
+    returned = make_story(event.alliance, title="Returned", status=Story.Status.RETURNED)
+    attendee.get(f"/s/{returned.token}/")
+    resource = resources.resource_create(alliance=event.alliance, details=resources.ResourceDetails(
+        title="R", summary="", version="", themes=[], external_url="https://www.example.org/r"))
+    pages = [(attendee, u) for u in [f"/stories/{alliance}/new/", f"/my-story/{returned.public_id}/",
+                                     f"/e/{event.slug}/wall/"]]
+    pages += [(organiser, u) for u in [
+        f"/organise/alliances/{alliance}/resources/",
+        f"/organise/alliances/{alliance}/resources/new/",
+        f"/organise/alliances/{alliance}/resources/{resource.public_id}/",
+        f"/organise/alliances/{alliance}/stories/{waiting.public_id}/",
+        f"/organise/events/{event.slug}/wall/",
+    ]]
     return pages
 
 
@@ -1239,3 +1307,190 @@ def test_every_form_field_survives_poison(every_form_page, poison):
                 assert "<script>alert" not in response.content.decode(), form["action"]
             swept += 1
     assert swept >= 15  # the forms found on those pages (a page may hold several)
+
+
+# ------------------------------------------- resources, short links, stories and the pledge wall (issue 11)
+
+
+def _resource(**overrides):
+    data = {"title": "Call to action", "summary": "", "version": "", "external_url": "https://www.example.org/cta",
+            "code": "", "position": ""}
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.parametrize(
+    "overrides, field, message",
+    [
+        ({"title": ""}, "title", "Enter the title of the resource"),
+        ({"title": "x" * 201}, "title", "200 characters or fewer"),
+        ({"title": "Call\x00"}, "title", None),
+        ({"summary": "s" * 601}, "summary", "600 characters or fewer"),
+        ({"version": "v" * 61}, "version", "60 characters or fewer"),
+        ({"external_url": ""}, "file", "Upload a PDF, or give the web address of the document"),
+        ({"external_url": "javascript:alert(1)"}, "external_url", "can only open a web page"),
+        ({"external_url": "data:text/html;base64,PHNjcmlwdD4="}, "external_url", "can only open a web page"),
+        ({"external_url": "https://exa mple.org"}, "external_url", "must not contain spaces"),
+        ({"external_url": "https://x.org/" + "a" * 2000}, "external_url", "2000 characters or fewer"),
+        ({"code": "has spaces"}, "code", "A code may have letters"),
+        ({"code": "admin"}, "code", "kept for the site itself"),
+        ({"code": "x" * 41}, "code", "40 characters or fewer"),
+        ({"position": "first"}, "position", "Enter a whole number"),
+        ({"position": "-1"}, "position", "Enter 0 or more"),
+        ({"position": "99999999999999999999999"}, "position", None),
+        ({"themes": ["99999"]}, "themes", "Select themes from the list"),
+        ({"themes": ["abc"]}, "themes", "Select themes from the list"),
+        ({"themes": ["\x00"]}, "themes", "Select themes from the list"),
+    ],
+)
+def test_resource_form_bad_input(organiser_client, alliance, overrides, field, message):
+    with Unchanged():
+        response = organiser_client.post(f"/organise/alliances/{alliance.slug}/resources/new/", _resource(**overrides))
+    assert_field_error(response, field, message)
+
+
+def test_resource_form_without_a_file_field_at_all_is_a_field_error(organiser_client, alliance):
+    with Unchanged():
+        response = organiser_client.post(f"/organise/alliances/{alliance.slug}/resources/new/",
+                                         _resource(external_url="", file="not a file"))
+    assert_field_error(response, "file", "Upload a PDF, or give the web address of the document")
+
+
+def test_resource_edit_bad_input_keeps_what_was_saved(organiser_client, alliance):
+    from pledgecard.resources import services as resources
+
+    resource = resources.resource_create(alliance=alliance, details=resources.ResourceDetails(
+        title="Saved", summary="", version="v1", themes=[], external_url="https://www.example.org/saved"))
+    url = f"/organise/alliances/{alliance.slug}/resources/{resource.public_id}/"
+    with Unchanged():
+        response = organiser_client.post(url, _resource(title="", external_url="javascript:alert(1)"))
+    assert_field_error(response, "title")
+    assert_field_error(response, "external_url")
+    resource.refresh_from_db()
+    assert (resource.title, resource.external_url) == ("Saved", "https://www.example.org/saved")
+    with Unchanged():
+        assert organiser_client.post(
+            f"/organise/alliances/{alliance.slug}/resources/00000000-0000-0000-0000-000000000000/",
+            _resource()).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "data, field, message",
+    [
+        ({}, "url", "Enter the web address the short link opens"),
+        ({"url": "javascript:alert(1)"}, "url", "can only open a web page"),
+        ({"url": "vbscript:msgbox"}, "url", "can only open a web page"),
+        ({"url": "file:///etc/passwd"}, "url", "can only open a web page"),
+        ({"url": "https://example.org/\x00"}, "url", None),
+        ({"url": "https://example.org/", "code": "bad code!"}, "code", "A code may have letters"),
+        ({"url": ["https://example.org/", "javascript:alert(1)"]}, "url", "can only open a web page"),
+    ],
+)
+def test_link_form_bad_input(organiser_client, alliance, data, field, message):
+    with Unchanged():
+        response = organiser_client.post(f"/organise/alliances/{alliance.slug}/links/", data)
+    assert_field_error(response, field, message)
+    assert "Make a short link to any web page" in response.content.decode()  # the page, drawn again
+
+
+def test_link_form_taken_code(organiser_client, alliance):
+    from pledgecard.resources import services as resources
+
+    resources.link_create(alliance=alliance, url="https://example.org/a", code="taken")
+    with Unchanged():
+        response = organiser_client.post(f"/organise/alliances/{alliance.slug}/links/",
+                                         {"url": "https://example.org/b", "code": "TAKEN"})
+    assert_field_error(response, "code", "is already used")
+
+
+def _story(**overrides):
+    data = {"title": "We asked first", "text": "A story.", "name": "Saima Hussain", "organisation": "",
+            "email": "saima@example.org", "credit": "named"}
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"title": ""}, "title"),
+        ({"title": "t" * 151}, "title"),
+        ({"text": ""}, "text"),
+        ({"text": "\x00"}, "text"),
+        ({"name": "n" * 121}, "name"),
+        ({"organisation": "o" * 201}, "organisation"),
+        ({"email": "saima@example.org\nBcc: all@example.org"}, "email"),
+        ({"credit": ["named", "bogus"]}, "credit"),
+        ({"image_alt": "a" * 301}, "image_alt"),
+        ({"image": "text, not a file", "image_alt": "x", "credit": "nope"}, "credit"),
+    ],
+)
+def test_story_form_bad_input(client, alliance, overrides, field):
+    with Unchanged():
+        response = client.post(f"/stories/{alliance.slug}/new/", _story(**overrides))
+    assert_field_error(response, field)
+    assert_no_raw_script(response)
+
+
+def test_story_form_script_comes_back_escaped(client, alliance):
+    with Unchanged():
+        response = client.post(f"/stories/{alliance.slug}/new/", _story(title=SCRIPT, text=SCRIPT, email="bad"))
+    assert_field_error(response, "email")
+    assert assert_no_raw_script(response).count(str(escape(SCRIPT))) >= 2
+
+
+def test_story_title_is_one_line(client, alliance):
+    """The title goes into the author's email subject: a line break there would stop the email."""
+    from pledgecard.stories.models import Story
+
+    response = client.post(f"/stories/{alliance.slug}/new/", _story(title="Our work\r\nBcc: everyone@example.org"))
+    assert response.status_code == 302
+    assert Story.objects.get().title == "Our work Bcc: everyone@example.org"
+    from pledgecard.delivery.services import deliver_due
+
+    assert deliver_due().outcomes.get("sent") == 1
+
+
+def test_story_resubmit_bad_input_keeps_the_story(client, alliance):
+    from pledgecard.stories.models import Story
+
+    from .makers import make_story
+
+    story = make_story(alliance, status=Story.Status.RETURNED)
+    client.get(f"/s/{story.token}/")
+    with Unchanged():
+        response = client.post(f"/my-story/{story.public_id}/", _story(title="", text="x" * 10_001))
+    assert_field_error(response, "title")
+    assert_field_error(response, "text")
+    story.refresh_from_db()
+    assert story.status == Story.Status.RETURNED and story.title == "We asked the mosque first"
+
+
+@pytest.mark.parametrize("note, message", [
+    ("", "Write a note to the author"),
+    ("   \n ", "Write a note to the author"),
+    ("n" * 2001, "2000 characters or fewer"),
+    ("Add\x00 a ward", None),
+])
+def test_story_return_note_bad_input(organiser_client, alliance, note, message):
+    from pledgecard.stories.models import Story
+
+    from .makers import make_story
+
+    story = make_story(alliance)
+    with Unchanged():
+        response = organiser_client.post(f"/organise/alliances/{alliance.slug}/stories/{story.public_id}/return/",
+                                         {"note": note})
+    assert_field_error(response, "note", message)
+    story.refresh_from_db()
+    assert story.status == Story.Status.SUBMITTED
+
+
+def test_story_urls_with_odd_ids_are_404(organiser_client, alliance):
+    for url in [f"/stories/{alliance.slug}/not-a-uuid/", "/stories/no-such/", "/stories/no-such/feed/",
+                f"/stories/{alliance.slug}/00000000-0000-0000-0000-000000000000/picture",
+                "/s/%00/", "/s/' OR 1=1 --/", "/my-story/00000000-0000-0000-0000-000000000000/",
+                f"/organise/alliances/{alliance.slug}/stories/00000000-0000-0000-0000-000000000000/",
+                "/go/%00", "/go/" + "x" * 5000, f"/organise/alliances/{alliance.slug}/links/%00/",
+                "/resources/00000000-0000-0000-0000-000000000000/x.pdf"]:
+        assert organiser_client.get(url).status_code == 404, url

@@ -134,6 +134,34 @@ URL                                                         | anon GET | anon PO
 /organise/people/erase/                                     | login    | login     | 405       | 400        | 405     | 400
 /organise/alliances/{alliance}/audit/                       | login    | login     | 403       | 405        | 200     | 405
 /organise/alliances/{alliance}/audit.csv                    | login    | login     | 403       | 405        | 200     | 405
+/go/{code}                                                  | 302→https://www.example.org/page | 405 | 302→https://www.example.org/page | 405 | 302→https://www.example.org/page | 405
+/go/no-such-code                                            | 404      | 405       | 404       | 405        | 404     | 405
+/resources/{resource}/call-to-action.pdf                    | 200      | 405       | 200       | 405        | 200     | 405
+/organise/alliances/{alliance}/resources/                   | login    | login     | 403       | 405        | 200     | 405
+/organise/alliances/{alliance}/resources/new/               | login    | login     | 403       | 403        | 200     | 400
+/organise/alliances/{alliance}/resources/{resource}/        | login    | login     | 403       | 403        | 200     | 400
+/organise/alliances/{alliance}/resources/{resource}/archive/ | login   | login     | 405       | 403        | 405     | 302→/organise/alliances/{alliance}/resources/
+/organise/alliances/{alliance}/links/                       | login    | login     | 405       | 403        | 405     | 400
+/organise/alliances/{alliance}/links/{code}/                | login    | login     | 403       | 405        | 200     | 405
+/organise/alliances/{alliance}/links/{code}/qr.svg          | login    | login     | 403       | 405        | 200     | 405
+/stories/{alliance}/                                        | 200      | 405       | 200       | 405        | 200     | 405
+/stories/{alliance}/feed/                                   | 200      | 405       | 200       | 405        | 200     | 405
+/stories/{alliance}/new/                                    | 200      | 400       | 200       | 400        | 200     | 400
+/stories/{alliance}/{published_story}/                      | 200      | 405       | 200       | 405        | 200     | 405
+/stories/{alliance}/{story}/                                | 404      | 405       | 404       | 405        | 404     | 405
+/stories/{alliance}/{published_story}/picture               | 200      | 405       | 200       | 405        | 200     | 405
+/stories/{alliance}/{story}/picture                         | 404      | 405       | 404       | 405        | 200     | 405
+/s/{story_token}/                                           | 302→/my-story/{story}/ | 302→/my-story/{story}/ | 302→/my-story/{story}/ | 302→/my-story/{story}/ | 302→/my-story/{story}/ | 302→/my-story/{story}/
+/s/{wrong_token}/                                           | 404      | 404       | 404       | 404        | 404     | 404
+/my-story/{story}/                                          | 404      | 404       | 404       | 404        | 404     | 404
+/organise/alliances/{alliance}/stories/                     | login    | login     | 403       | 405        | 200     | 405
+/organise/alliances/{alliance}/stories/{story}/             | login    | login     | 403       | 405        | 200     | 405
+/organise/alliances/{alliance}/stories/{story}/publish/     | login    | login     | 405       | 403        | 405     | 302→/organise/alliances/{alliance}/stories/
+/organise/alliances/{alliance}/stories/{story}/return/      | login    | login     | 405       | 403        | 405     | 400
+/organise/alliances/{alliance}/stories/{story}/reject/      | login    | login     | 405       | 403        | 405     | 302→/organise/alliances/{alliance}/stories/
+/e/{event}/wall/{postcard_pk}/report/                       | 405      | 302→/e/{event}/wall/ | 405 | 302→/e/{event}/wall/ | 405 | 302→/e/{event}/wall/
+/organise/events/{event}/wall/                              | login    | login     | 403       | 403        | 200     | 400
+/organise/events/{event}/wall/settings/                     | login    | login     | 405       | 403        | 405     | 400
 /accounts/login/                                            | 200      | 200       | 302→/organise/ | 302→/organise/ | 302→/organise/ | 302→/organise/
 /accounts/signup/                                           | 200      | 200       | 302→/organise/ | 302→/organise/ | 302→/organise/ | 302→/organise/
 /accounts/logout/                                           | 302→/    | 302→/     | 200       | 302→/      | 200     | 302→/
@@ -201,6 +229,8 @@ def world(event, organiser):
         "placement": placement.pk,
         "wrong_token": secrets.token_urlsafe(32),
         "upload": uuid.uuid4(),
+        "postcard_pk": postcard.pk,
+        **_resources_and_stories(event),
     }
     return {
         "names": names,
@@ -209,6 +239,21 @@ def world(event, organiser):
         "postcard": postcard,
         "registration": registration,
     }
+
+
+def _resources_and_stories(event) -> dict:
+    """A resource with a PDF, a short link to a page, a story waiting and a published story with a picture."""
+    from pledgecard.resources import services as resources
+    from pledgecard.stories.models import Story
+
+    from .makers import make_resource, make_story
+
+    resource = make_resource(event.alliance)
+    link = resources.link_create(alliance=event.alliance, url="https://www.example.org/page", code="page")
+    story = make_story(event.alliance, image=True)
+    published = make_story(event.alliance, title="Published", status=Story.Status.PUBLISHED, image=True)
+    return {"resource": resource.public_id, "code": link.code, "story": story.public_id, "story_token": story.token,
+            "published_story": published.public_id}
 
 
 def _client(world, role) -> Client:
@@ -515,6 +560,7 @@ def test_wall_shows_only_shared_words_without_names(world, event):
         f"/e/{event.slug}/",
         postcard_data(name="Private Person", email="private@example.org", commitment="Secret plan", share=""),
     )
+    Postcard.objects.update(wall_status="published")  # an organiser approved everything, shared or not
     html = Client().get(f"/e/{event.slug}/wall/").content.decode()
     assert "Ask one community group" in html  # shared
     assert "Secret plan" not in html  # not shared

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "pledgecard.delivery",
     "pledgecard.pledges",
     "pledgecard.networking",
+    "pledgecard.resources",
+    "pledgecard.stories",
 ]
 
 MIDDLEWARE = [
@@ -172,6 +174,13 @@ STORAGES = {
 # The NHS.UK frontend CSS refers to /assets/... from the site root (icons, favicon, manifest).
 WHITENOISE_ROOT = ASSETS_DIR / "root" if (ASSETS_DIR / "root").exists() else None
 WHITENOISE_USE_FINDERS = not PRODUCTION
+
+# Uploaded files (resources' PDFs, stories' pictures). Deliberately no MEDIA_URL route: every file is served by
+# a view of ours that checks who may see it and sets a safe type (core/uploads.py), never by a public path.
+MEDIA_ROOT = Path(os.environ.get("PLEDGECARD_MEDIA_ROOT", VAR_DIR / "media")).resolve()
+MEDIA_URL = "/no-public-media/"
+PLEDGECARD_RESOURCE_MAX_BYTES = int(os.environ.get("PLEDGECARD_RESOURCE_MAX_BYTES", 20_000_000))
+PLEDGECARD_STORY_IMAGE_MAX_BYTES = int(os.environ.get("PLEDGECARD_STORY_IMAGE_MAX_BYTES", 5_000_000))
 
 # Mail: EMAIL_URL=smtp://user:pass@host:port (smtp+tls:// or smtps:// for encryption). Without it, mail is
 # written to files under var/mail so nothing leaves the machine.

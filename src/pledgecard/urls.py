@@ -107,6 +107,9 @@ urlpatterns = [
     path("organise/", include(organise_patterns)),
     path("organise/", include("pledgecard.core.urls")),
     *delivery_urls.urlpatterns,
+    path("", include("pledgecard.resources.urls")),
+    path("", include("pledgecard.stories.urls")),
+    path("", include("pledgecard.pledges.urls_wall")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -93,6 +93,26 @@ WORDS = {
         if _records(d) != "0 records"
         else "Asked to erase a person: nothing was held"
     ),
+    # Resources, short links, stories and the pledge wall (their apps write these).
+    "links.add": lambda d: f"Made the short link /go/{d.get('code', '')} to {d.get('url', '')}",
+    "resources.add": lambda d: f"Added the resource “{d.get('title', '')}”",
+    "resources.change": lambda d: (
+        f"Changed the resource “{d.get('title', '')}”" + (f" ({d['version']})" if d.get("version") else "")
+    ),
+    "resources.archive": lambda d: f"Stopped showing the resource “{d.get('title', '')}”",
+    "resources.restore": lambda d: f"Showed the resource “{d.get('title', '')}” again",
+    "stories.publish": lambda d: "Published a story",
+    "stories.return": lambda d: "Returned a story to its author with a note",
+    "stories.reject": lambda d: "Decided not to publish a story (or took it down)",
+    "wall.settings": lambda d: (
+        "Pledge walls now publish first and moderate after"
+        if d.get("publish_first")
+        else "Pledge walls now wait for an organiser's approval"
+    ),
+    "wall.publish": lambda d: (
+        f"Published {_plural(d.get('postcards'), 'pledge')} on the wall of {d.get('event', '')}"
+    ),
+    "wall.hide": lambda d: f"Hid {_plural(d.get('postcards'), 'pledge')} on the wall of {d.get('event', '')}",
     SIGN_IN: lambda d: "Signed in",
     SIGN_IN_FAILED: lambda d: "A sign-in with this account's email address failed (wrong password or code)",
     SIGN_OUT: lambda d: "Signed out",

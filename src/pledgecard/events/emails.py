@@ -11,6 +11,7 @@ from pledgecard.delivery.channels import RenderedEmail
 from pledgecard.delivery.models import Message
 from pledgecard.delivery.rendering import NotWanted, writes
 from pledgecard.events import calendar
+from pledgecard.resources.selectors import resources_for
 
 Kind = Message.Kind
 
@@ -53,7 +54,8 @@ def confirmation(message) -> RenderedEmail:
         ("event.ics", calendar.registration_ics(registration, link).decode(), "text/calendar"),
         ("your-qr-code.png", qr_png(link), "image/png"),
     )
-    return _email(message, "confirmation", f"You are registered: {registration.event.title}", attachments=attachments)
+    return _email(message, "confirmation", f"You are registered: {registration.event.title}", attachments=attachments,
+                  resources=resources_for(registration.event.alliance))
 
 
 @writes(Kind.WAITING_LIST)

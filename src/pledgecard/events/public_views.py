@@ -12,6 +12,7 @@ from pledgecard.core.models import Membership, Role
 from pledgecard.events import registrations
 from pledgecard.events.models import Event, Registration
 from pledgecard.events.registration_forms import RegistrationForm
+from pledgecard.resources.selectors import resources_for
 
 
 @require_http_methods(["GET", "POST"])
@@ -40,6 +41,7 @@ def event_page(request, slug):
         "agenda": event.agenda.all(),
         "workshops": event.workshops.order_by("title"),
         "places_left": registrations.places_left(event),
+        "resources": resources_for(event.alliance),
         "page_title": event.title,
     }
     response = render(request, "events/public/event.jinja", context,

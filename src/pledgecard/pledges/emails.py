@@ -8,6 +8,7 @@ from pledgecard.delivery import postal
 from pledgecard.delivery.channels import PermanentFailure, RenderedEmail, RenderedLetter, RenderedText
 from pledgecard.delivery.models import Message
 from pledgecard.delivery.rendering import NotWanted, writes
+from pledgecard.resources.selectors import resources_for
 
 
 def _links(postcard) -> dict:
@@ -15,9 +16,10 @@ def _links(postcard) -> dict:
     return {"postcard_url": link, "stop_url": link + "?next=stop"}
 
 
-def _email(message, template: str, subject: str) -> RenderedEmail:
+def _email(message, template: str, subject: str, **extra) -> RenderedEmail:
     postcard = message.postcard
     context = {
+        **extra,
         "postcard": postcard,
         "event": postcard.event,
         "alliance": postcard.event.alliance,
@@ -103,4 +105,5 @@ def reminder(message) -> RenderedEmail:
         return _text(message)
     if message.channel == Message.Channel.LETTER:
         return _letter(message)
-    return _email(message, "reminder", "Your postcard is back: how did it go?")
+    return _email(message, "reminder", "Your postcard is back: how did it go?", resources_heading="What you can do next",
+                  resources=resources_for(message.postcard.event.alliance, theme=message.postcard.theme_id))

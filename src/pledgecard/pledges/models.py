@@ -70,6 +70,9 @@ class Postcard(PrivateLink):
     share_on_wall = models.BooleanField(default=False)  # the writer's consent to the pledge wall
     # Moderation: a shared pledge shows on the wall (and the public impact page) only once published.
     wall_status = models.CharField(max_length=10, choices=WallStatus.choices, default=WallStatus.PENDING)
+    # A visitor reported it: it is off the wall (pending) until an organiser looks. Nothing about who reported.
+    wall_reported_at = models.DateTimeField(null=True, blank=True)
+    wall_reports = models.PositiveIntegerField(default=0)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.ONLINE)
     refreshed_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="refreshes"
@@ -120,3 +123,16 @@ class FollowUp(models.Model):
     reflection = models.TextField(max_length=REFLECTION_MAX, blank=True)
     answered_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+
+class WallSettings(models.Model):
+    """How an alliance moderates its pledge walls. Without a row: every shared pledge waits for approval."""
+
+    alliance = models.OneToOneField("core.Alliance", on_delete=models.CASCADE, related_name="wall_settings")
+    # Publish first and moderate after; pledges that look like they hold personal details still wait.
+    publish_first = models.BooleanField(default=False)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "wall settings"

@@ -12,7 +12,8 @@ from pledgecard.core import dates
 from pledgecard.delivery import services as delivery
 from pledgecard.delivery.models import Message
 from pledgecard.delivery.notify import to_address_for
-from pledgecard.pledges.models import FollowUp, Postcard, WallStatus
+from pledgecard.pledges import wall
+from pledgecard.pledges.models import FollowUp, Postcard
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,9 @@ def postcard_write(
         wants_reminder=words.wants_reminder,
         reminder_consent_at=now if words.wants_reminder else None,
         share_on_wall=words.share_on_wall,
-        # Published at once for now; moderation first is issue 11's (the alliance chooses).
-        wall_status=WallStatus.PUBLISHED if words.share_on_wall else WallStatus.PENDING,
+        # Waits for an organiser unless the alliance publishes first (pledges/wall.py).
+        wall_status=wall.status_for_new(alliance=event.alliance_id, share_on_wall=words.share_on_wall,
+                                        commitment=words.commitment),
         channel=words.channel,
         phone=words.phone,
         address=words.address,

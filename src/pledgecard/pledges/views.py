@@ -14,6 +14,7 @@ from pledgecard.events.models import Event
 from pledgecard.pledges import services
 from pledgecard.pledges.forms import ChannelForm, FollowUpForm, PostcardForm, RefreshForm
 from pledgecard.pledges.models import Postcard, WallStatus
+from pledgecard.resources.selectors import resources_for
 
 def _remember(request, postcard):
     """This browser may open this postcard: it came through the private link or wrote it."""
@@ -111,6 +112,7 @@ def _render_detail(request, postcard, form, status=200):
         "form": form,
         "reminder": reminder,
         "follow_up": getattr(postcard, "follow_up", None),
+        "resources": resources_for(postcard.event.alliance, theme=postcard.theme_id),
         "page_title": "Your postcard",
     }
     return render(request, "pledges/detail.jinja", context, status=status)

@@ -12,7 +12,9 @@ from django.db import transaction
 
 from pledgecard.core.models import Alliance, Membership, Role, Sector
 from pledgecard.events.models import AgendaItem, Event, Registration
-from pledgecard.pledges import services as pledges
+from pledgecard.pledges import demo_wall, services as pledges
+from pledgecard.resources import demo as resources_demo
+from pledgecard.stories import demo as stories_demo
 from pledgecard.pledges.models import Postcard, Theme
 from pledgecard.workshops.models import Session, Slot, Workshop
 
@@ -104,6 +106,10 @@ class Command(BaseCommand):
                 self.agenda_and_workshops(event)
                 self.attendees(event)
                 self.workshop_choices(event)
+            # Resources and short links, stories, and the moderated pledge wall (issue 11).
+            resources_demo.load(alliance, organiser)
+            stories_demo.load(alliance, organiser)
+            demo_wall.load(event)
         self.stdout.write(self.style.SUCCESS(f"Demo ready: event '{EVENT_SLUG}' ({event.postcards.count()} postcards)."))
         self.stdout.write(f"Organiser sign-in: {DEMO_ORGANISER_EMAIL} / {DEMO_ORGANISER_PASSWORD}")
 
