@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "pledgecard.delivery",
     "pledgecard.pledges",
     "pledgecard.networking",
+    "pledgecard.insights",
 ]
 
 MIDDLEWARE = [

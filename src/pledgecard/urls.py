@@ -96,6 +96,7 @@ urlpatterns = [
     path("", include(pledge_patterns)),
     path("", include(workshop_patterns)),
     path("organise/", include(organise_patterns)),
+    path("", include("pledgecard.insights.urls")),
     *delivery_urls.urlpatterns,
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

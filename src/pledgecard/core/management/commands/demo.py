@@ -12,6 +12,7 @@ from django.db import transaction
 
 from pledgecard.core.models import Alliance, Membership, Role, Sector
 from pledgecard.events.models import AgendaItem, Event, Registration
+from pledgecard.insights import demo as insights_demo
 from pledgecard.pledges import services as pledges
 from pledgecard.pledges.models import Postcard, Theme
 from pledgecard.workshops.models import Session, Slot, Workshop
@@ -106,6 +107,7 @@ class Command(BaseCommand):
                 self.workshop_choices(event)
         self.stdout.write(self.style.SUCCESS(f"Demo ready: event '{EVENT_SLUG}' ({event.postcards.count()} postcards)."))
         self.stdout.write(f"Organiser sign-in: {DEMO_ORGANISER_EMAIL} / {DEMO_ORGANISER_PASSWORD}")
+        insights_demo.load(self.stdout)  # later events, follow-ups and meetings for the insights pages; a leader
 
     def organiser(self):
         User = get_user_model()
