@@ -19,6 +19,7 @@ OTHERS = {  # name: (arguments for the full run, arguments for --quick)
     "checkin": ([], ["--people", "2000"]),
     "printing": ([], ["--quick"]),
     "notify": ([], ["--quick"]),
+    "insights": ([], ["--registrations", "2000", "--follow-ups", "1000", "--meetings", "3000", "--people", "800"]),
 }
 
 

@@ -26,7 +26,7 @@ from markupsafe import escape
 from pledgecard.core.models import Alliance, Sector
 from pledgecard.delivery.models import Message
 from pledgecard.events.models import Event
-from pledgecard.pledges.models import FollowUp, Postcard
+from pledgecard.pledges.models import FollowUp, Postcard, Theme
 
 from .conftest import make_organiser, postcard_data
 
@@ -494,10 +494,25 @@ def form_cases(event):
             f"/organise/events/{event.slug}/reschedule/",
             lambda: {"reminder_date": tomorrow, "reminder_time": "10:00:00"},
         ),
+        (
+            "theme-words",
+            organiser,
+            f"/organise/alliances/{event.alliance.slug}/insights/theme-words/",
+            f"/organise/alliances/{event.alliance.slug}/insights/theme-words/",
+            lambda: {f"theme_{Theme.objects.get(name='Maternity').pk}": "pregnan, midwi"},
+        ),
+        (
+            "impact-page",
+            organiser,
+            f"/organise/alliances/{event.alliance.slug}/insights/impact-page/",
+            f"/organise/alliances/{event.alliance.slug}/insights/impact-page/",
+            lambda: {"public": "yes"},
+        ),
     ]
 
 
-FORMS = ["postcard", "follow-up", "refresh", "stop", "paper", "import", "alliance", "event", "reschedule"]
+FORMS = ["postcard", "follow-up", "refresh", "stop", "paper", "import", "alliance", "event", "reschedule",
+         "theme-words", "impact-page"]
 
 
 def _case(event, name):
@@ -1200,6 +1215,8 @@ def every_form_page(client, event, organiser):
             f"/organise/events/{event.slug}/check-in/walk-in/",
             f"/organise/events/{event.slug}/attendees/",
             f"/organise/events/{event.slug}/meet/",
+            f"/organise/alliances/{event.alliance.slug}/insights/theme-words/",
+            f"/organise/alliances/{event.alliance.slug}/insights/impact-page/",
         ]
     ]
     return pages

@@ -1,5 +1,7 @@
-"""Insights: every figure against counts made independently from the rows the test built (tests/insights_world.py);
-who may see what; "fewer than 5" for leaders, on pages and in downloads, and no small count recoverable from a total;
+"""Insights: every figure against counts made independently from the rows the test built
+(tests/insights_world.py);
+who may see what; "fewer than 5" for leaders, on pages and in downloads, and no small count recoverable from
+a total;
 the downloads and `pledgecard insights export`; theme words; the public impact page; the demo."""
 
 import csv
@@ -52,7 +54,8 @@ def nonzero(d: dict) -> dict:
     return {k: v for k, v in d.items() if v}
 
 
-# ----------------------------------------------------------------------------------- every figure, counted apart
+# ----------------------------------------------------------------------------------- every figure, counted
+# apart
 
 
 def _scopes(world):
@@ -71,7 +74,9 @@ def test_every_figure_matches_counts_made_from_the_rows(world):
         want = insights_world.expected(world, **kwargs)
         got = selectors.figures(scope)
         assert vars(got.funnel) == want["funnel"], name
-        assert want["funnel"]["written"] > 0 and want["funnel"]["answered"] > 0, name  # the world is not empty
+        assert want["funnel"]["written"] > 0 and want["funnel"]["answered"] > 0, (
+            name
+        )  # the world is not empty
         assert nonzero(got.by_sector) == want["by_sector"], name
         assert nonzero(got.by_theme) == want["by_theme"], name
         assert nonzero(got.suggested) == want["suggested"], name
@@ -80,29 +85,48 @@ def test_every_figure_matches_counts_made_from_the_rows(world):
         network = vars(got.network).copy()
         assert nonzero(network.pop("grid")) == want["network"].pop("grid"), name
         assert network == want["network"], name
-        assert {c.event.pk: {k: getattr(c, k) for k in ("people", "returning", "postcards", "refreshed", "meetings")}
-                for c in got.cohorts} == want["cohorts"], name
-        assert {y.year: {k: getattr(y, k) for k in ("people", "returning", "postcards", "refreshed", "meetings")}
-                for y in got.years} == want["years"], name
+        assert {
+            c.event.pk: {
+                k: getattr(c, k) for k in ("people", "returning", "postcards", "refreshed", "meetings")
+            }
+            for c in got.cohorts
+        } == want["cohorts"], name
+        assert {
+            y.year: {k: getattr(y, k) for k in ("people", "returning", "postcards", "refreshed", "meetings")}
+            for y in got.years
+        } == want["years"], name
         if scope.event is not None:
-            assert {w.label: {k: getattr(w, k) for k in ("places", "first_choices", "placed", "first_choice_placed",
-                                                         "attended")} for w in got.workshops} == want["workshops"]
+            assert {
+                w.label: {
+                    k: getattr(w, k)
+                    for k in ("places", "first_choices", "placed", "first_choice_placed", "attended")
+                }
+                for w in got.workshops
+            } == want["workshops"]
         else:
             labels = {f"{e.title} ({e.date:%Y})": e.pk for e in world.events}
-            assert {labels[w.label]: {k: getattr(w, k) for k in ("places", "first_choices", "placed",
-                                                                 "first_choice_placed", "attended")}
-                    for w in got.workshops} == want["workshops"], name
+            assert {
+                labels[w.label]: {
+                    k: getattr(w, k)
+                    for k in ("places", "first_choices", "placed", "first_choice_placed", "attended")
+                }
+                for w in got.workshops
+            } == want["workshops"], name
 
 
 def test_the_world_has_the_awkward_cases(world):
     """So that the figures above are tested where they could go wrong."""
     want = insights_world.expected(world)
-    assert want["suggested"].get(None) and len(want["suggested"]) > 2  # suggestions, and postcards with no match
+    assert (
+        want["suggested"].get(None) and len(want["suggested"]) > 2
+    )  # suggestions, and postcards with no match
     assert any(c["returning"] for c in want["cohorts"].values())
     assert any(r.email != r.email.lower() for r in world.regs)
     assert want["network"]["new_organisation_pairs"] == want["network"]["organisation_pairs"]
     autumn = insights_world.expected(world, event=world.events[1])["network"]
-    assert autumn["new_organisation_pairs"] < autumn["organisation_pairs"]  # some met at the spring event already
+    assert (
+        autumn["new_organisation_pairs"] < autumn["organisation_pairs"]
+    )  # some met at the spring event already
     assert Postcard.objects.filter(refreshed_from__refreshed_from__isnull=False).exists()
 
 
@@ -122,11 +146,21 @@ def test_the_number_of_queries_does_not_grow_with_the_events(world, people):
     with CaptureQueriesContext(connection) as few:
         client.get(url)
     for n in range(5):  # more events, people and postcards
-        extra = Event.objects.create(alliance=world.alliance, slug=f"more-{n}", title=f"More {n}",
-                                     date=world.events[0].date.replace(day=20 + n))
+        extra = Event.objects.create(
+            alliance=world.alliance,
+            slug=f"more-{n}",
+            title=f"More {n}",
+            date=world.events[0].date.replace(day=20 + n),
+        )
         for reg in world.regs[:5]:
-            Registration.objects.create(event=extra, name=reg.name, email=reg.email, organisation=reg.organisation,
-                                        sector_id=reg.sector_id, checked_in_at=reg.checked_in_at)
+            Registration.objects.create(
+                event=extra,
+                name=reg.name,
+                email=reg.email,
+                organisation=reg.organisation,
+                sector_id=reg.sector_id,
+                checked_in_at=reg.checked_in_at,
+            )
     with CaptureQueriesContext(connection) as more:
         assert client.get(url).status_code == 200
     assert len(more) == len(few)
@@ -146,14 +180,17 @@ def test_counts_from_one_to_four_are_fewer_than_5_and_zero_is_shown():
 
 
 def test_one_hidden_part_takes_the_smallest_other_with_it():
-    cells = disclosure.protect({"a": 3, "b": 9, "c": 20, "total": 32}, [["a", "b", "c", "total"]], exact_counts=False)
+    cells = disclosure.protect(
+        {"a": 3, "b": 9, "c": 20, "total": 32}, [["a", "b", "c", "total"]], exact_counts=False
+    )
     assert [cells[k].text for k in "abc"] == ["fewer than 5", "not shown", "20"]
     assert cells["total"].value == 32
 
 
 @given(st.lists(st.lists(st.integers(0, 12), min_size=1, max_size=5), min_size=1, max_size=6))
 def test_no_line_is_left_with_one_hidden_figure(table):
-    """Random tables with row and column totals: small counts hidden, and no row or column (with its total) has
+    """Random tables with row and column totals: small counts hidden, and no row or column (with its total)
+    has
     exactly one figure hidden, which its total would give back."""
     width = max(len(r) for r in table)
     rows = [r + [0] * (width - len(r)) for r in table]
@@ -180,7 +217,8 @@ def test_no_line_is_left_with_one_hidden_figure(table):
 
 
 def _tables_are_safe(built: report.Report):
-    """What a leader sees: no count from 1 to 4 anywhere, and no table where one hidden figure in a column (with a
+    """What a leader sees: no count from 1 to 4 anywhere, and no table where one hidden figure in a column
+    (with a
     total row) or a row (with a total column) could be worked out."""
     for measure, group, value in built.rows():
         assert not (isinstance(value, int) and 0 < value < 5), (measure, group, value)
@@ -220,21 +258,32 @@ def test_a_leader_sees_fewer_than_5_on_the_page_and_in_the_download(world, peopl
     leader, organiser = client_for(people["leader"]), client_for(people["organiser"])
     page = leader.get(f"/organise/events/{event.slug}/insights/").content.decode()
     assert ">fewer than 5<" in page and "Counts from 1 to 4" in page
-    rows = list(csv.reader(io.StringIO(leader.get(f"/organise/events/{event.slug}/insights.csv")
-                                       .content.decode("utf-8-sig"))))
+    rows = list(
+        csv.reader(
+            io.StringIO(leader.get(f"/organise/events/{event.slug}/insights.csv").content.decode("utf-8-sig"))
+        )
+    )
     assert rows[0] == ["measure", "group", "count"]
     leader_values = {(m, g): c for m, g, c in rows[1:]}
     assert not any(c.isdigit() and 0 < int(c) < 5 for c in leader_values.values())
-    exact_rows = list(csv.reader(io.StringIO(organiser.get(f"/organise/events/{event.slug}/insights.csv")
-                                             .content.decode("utf-8-sig"))))
+    exact_rows = list(
+        csv.reader(
+            io.StringIO(
+                organiser.get(f"/organise/events/{event.slug}/insights.csv").content.decode("utf-8-sig")
+            )
+        )
+    )
     exact_values = {(m, g): c for m, g, c in exact_rows[1:]}
     assert exact_values[("funnel", "registered")] == str(want["funnel"]["registered"])
     assert exact_values[("funnel", "wrote_postcard")] == str(want["funnel"]["written"])
     assert any(c.isdigit() and 0 < int(c) < 5 for c in exact_values.values())
     assert ">fewer than 5<" not in organiser.get(f"/organise/events/{event.slug}/insights/").content.decode()
     for key, _ in small:
-        group = {"written": "wrote_postcard", "delivered": "reminder_delivered",
-                 "answered": "answered_how_did_it_go"}.get(key, key)
+        group = {
+            "written": "wrote_postcard",
+            "delivered": "reminder_delivered",
+            "answered": "answered_how_did_it_go",
+        }.get(key, key)
         assert leader_values[("funnel", group)] == "fewer than 5"
 
 
@@ -256,7 +305,9 @@ def test_names_that_look_like_formulas_are_written_as_text(world, people):
     client = client_for(people["organiser"])
     text = client.get(f"/organise/events/{workshop.event.slug}/insights.csv").content.decode("utf-8-sig")
     assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
-    sheet = load_workbook(io.BytesIO(client.get(f"/organise/events/{workshop.event.slug}/insights.xlsx").content)).active
+    sheet = load_workbook(
+        io.BytesIO(client.get(f"/organise/events/{workshop.event.slug}/insights.xlsx").content)
+    ).active
     groups = [row[1] for row in sheet.iter_rows(values_only=True)]
     assert "'" + workshop.title in groups and workshop.title not in groups
 
@@ -266,9 +317,14 @@ def test_names_that_look_like_formulas_are_written_as_text(world, people):
 
 def test_organisers_and_leaders_see_the_pages_facilitators_and_others_are_refused(world, people):
     a, e = world.alliance.slug, world.events[0].slug
-    urls = [f"/organise/alliances/{a}/insights/", f"/organise/alliances/{a}/insights.csv",
-            f"/organise/alliances/{a}/insights.xlsx", f"/organise/events/{e}/insights/",
-            f"/organise/events/{e}/insights.csv", f"/organise/events/{e}/insights.xlsx"]
+    urls = [
+        f"/organise/alliances/{a}/insights/",
+        f"/organise/alliances/{a}/insights.csv",
+        f"/organise/alliances/{a}/insights.xlsx",
+        f"/organise/events/{e}/insights/",
+        f"/organise/events/{e}/insights.csv",
+        f"/organise/events/{e}/insights.xlsx",
+    ]
     for role, status in [("organiser", 200), ("leader", 200), ("facilitator", 403), ("other", 403)]:
         client = client_for(people[role])
         for url in urls:
@@ -277,10 +333,16 @@ def test_organisers_and_leaders_see_the_pages_facilitators_and_others_are_refuse
         assert Client().get(url).status_code == 302  # to sign in
     # Editing is for organisers: leaders read.
     leader = client_for(people["leader"])
-    for url in [f"/organise/alliances/{a}/insights/theme-words/", f"/organise/alliances/{a}/insights/impact-page/"]:
+    for url in [
+        f"/organise/alliances/{a}/insights/theme-words/",
+        f"/organise/alliances/{a}/insights/impact-page/",
+    ]:
         assert leader.get(url).status_code == 403
         assert leader.post(url, {"public": "yes"}).status_code == 403
-    assert not ImpactPage.objects.exists() and not ThemeKeywords.objects.filter(updated_by__isnull=False).exists()
+    assert (
+        not ImpactPage.objects.exists()
+        and not ThemeKeywords.objects.filter(updated_by__isnull=False).exists()
+    )
 
 
 def test_a_leader_lands_on_the_alliances_they_lead(world, people):
@@ -297,7 +359,10 @@ def test_organisers_pages_link_to_insights(world, people):
     client = client_for(people["organiser"])
     assert f"/organise/alliances/{world.alliance.slug}/insights/" in client.get("/organise/").content.decode()
     event = world.events[0]
-    assert f"/organise/events/{event.slug}/insights/" in client.get(f"/organise/events/{event.slug}/").content.decode()
+    assert (
+        f"/organise/events/{event.slug}/insights/"
+        in client.get(f"/organise/events/{event.slug}/").content.decode()
+    )
 
 
 def test_the_period_filter_narrows_the_figures_and_refuses_other_years(world, people):
@@ -330,25 +395,48 @@ def test_organisers_change_the_words_that_suggest_a_theme(world, people):
     assert saved.words == ["say yes", "invitation", "blood pressure"]
     assert ThemeKeywords.objects.get(alliance=world.alliance, theme=themes["Maternity"]).words == []
     after = selectors.figures(selectors.Scope(world.alliance)).suggested
-    want = sum(1 for c in world.cards if c.original and c.theme_id is None
-               and ("say yes" in c.text.casefold() or "blood pressure" in c.text.casefold()))
+    want = sum(
+        1
+        for c in world.cards
+        if c.original
+        and c.theme_id is None
+        and ("say yes" in c.text.casefold() or "blood pressure" in c.text.casefold())
+    )
     assert after.get(themes["Hypertension"].pk) == want and after != before
     assert themes["Maternity"].pk not in after
     assert AuditEntry.objects.filter(action="insights.theme_words", alliance=world.alliance).exists()
 
 
-@pytest.mark.parametrize("words, message", [
-    ("okay, no", "“no” is too short"),
-    ("x" * 41, "Keep each word or phrase to 40 characters"),
-    (", ".join(f"word{i}" for i in range(41)), "Give at most 40 words for one theme"),
-    ("y" * 1501, "Keep the words for one theme to 1500 characters"),
-])
+def test_a_postcard_written_after_a_page_view_gets_its_suggestion_on_the_next(world, people):
+    scope = selectors.Scope(world.alliance, event=world.events[2])
+    before = selectors.figures(scope).suggested
+    maternity = Theme.objects.get(name="Maternity")
+    card = world.cards[0].obj
+    for n in range(3):
+        Postcard.objects.create(event=world.events[2], name="New", email=f"new{n}@example.org", organisation="O",
+                                sector_id=card.sector_id, learnt="x", commitment="Meet the MIDWIVES team.",
+                                theme=None, wants_reminder=False, dedupe_key=f"new-{n}", token_hash=f"new-{n}")
+    after = selectors.figures(scope).suggested
+    assert after.get(maternity.pk, 0) == before.get(maternity.pk, 0) + 3
+    assert sum(after.values()) == sum(before.values()) + 3
+
+
+@pytest.mark.parametrize(
+    "words, message",
+    [
+        ("okay, no", "“no” is too short"),
+        ("x" * 41, "Keep each word or phrase to 40 characters"),
+        (", ".join(f"word{i}" for i in range(41)), "Give at most 40 words for one theme"),
+        ("y" * 1501, "Keep the words for one theme to 1500 characters"),
+    ],
+)
 def test_theme_words_bad_input_is_refused_beside_the_field(world, people, words, message):
     client = client_for(people["organiser"])
     theme = Theme.objects.get(name="Maternity")
     before = list(ThemeKeywords.objects.values_list("theme_id", "keywords"))
-    response = client.post(f"/organise/alliances/{world.alliance.slug}/insights/theme-words/",
-                           {f"theme_{theme.pk}": words})
+    response = client.post(
+        f"/organise/alliances/{world.alliance.slug}/insights/theme-words/", {f"theme_{theme.pk}": words}
+    )
     assert response.status_code == 400
     html = response.content.decode()
     assert f'href="#theme_{theme.pk}"' in html and f'id="theme_{theme.pk}-error"' in html
@@ -357,8 +445,10 @@ def test_theme_words_bad_input_is_refused_beside_the_field(world, people, words,
 
 
 def test_an_alliance_starts_with_the_starting_words(db, alliance):
-    rules = {r.theme.name: r.words for r in __import__("pledgecard.insights.taxonomy").insights.taxonomy.rules_for(
-        alliance)}
+    rules = {
+        r.theme.name: r.words
+        for r in __import__("pledgecard.insights.taxonomy").insights.taxonomy.rules_for(alliance)
+    }
     assert "pregnan" in rules["Maternity"] and "blood pressure" in rules["Hypertension"]
     assert rules["Other"] == []
 
@@ -381,20 +471,29 @@ def test_the_impact_page_is_off_until_an_organiser_turns_it_on(world, people):
     html = page.content.decode()
     assert AuditEntry.objects.filter(action="insights.impact_page", detail={"public": True}).exists()
     # Headline figures counted as for leaders.
-    leader_headline = report.build(selectors.figures(selectors.Scope(world.alliance)), exact_counts=False).headline
-    for label, value in leader_headline:
+    leader_headline = report.build(
+        selectors.figures(selectors.Scope(world.alliance)), exact_counts=False
+    ).headline
+    for _, value in leader_headline:
         assert str(value) in html
     # Words of published, shared pledges only: no name, no organisation, nothing pending or hidden.
     Postcard.objects.filter(share_on_wall=True).update(wall_status="pending")
-    shown = Postcard.objects.filter(event__alliance=world.alliance, refreshed_from__isnull=True).exclude(
-        source="refresh").order_by("pk")[:2]
-    Postcard.objects.filter(pk__in=[p.pk for p in shown]).update(share_on_wall=True, wall_status="published",
-                                                                 commitment="A published pledge")
+    shown = (
+        Postcard.objects.filter(event__alliance=world.alliance, refreshed_from__isnull=True)
+        .exclude(source="refresh")
+        .order_by("pk")[:2]
+    )
+    Postcard.objects.filter(pk__in=[p.pk for p in shown]).update(
+        share_on_wall=True, wall_status="published", commitment="A published pledge"
+    )
     hidden = Postcard.objects.exclude(pk__in=[p.pk for p in shown]).first()
-    Postcard.objects.filter(pk=hidden.pk).update(share_on_wall=True, wall_status="hidden", commitment="A hidden pledge")
+    Postcard.objects.filter(pk=hidden.pk).update(
+        share_on_wall=True, wall_status="hidden", commitment="A hidden pledge"
+    )
     unshared = Postcard.objects.exclude(pk__in=[p.pk for p in shown] + [hidden.pk]).first()
-    Postcard.objects.filter(pk=unshared.pk).update(share_on_wall=False, wall_status="published",
-                                                   commitment="A private pledge")
+    Postcard.objects.filter(pk=unshared.pk).update(
+        share_on_wall=False, wall_status="published", commitment="A private pledge"
+    )
     html = Client().get(url).content.decode()
     assert html.count("A published pledge") == 2
     assert "A hidden pledge" not in html and "A private pledge" not in html
@@ -405,17 +504,26 @@ def test_the_impact_page_is_off_until_an_organiser_turns_it_on(world, people):
 
 
 def test_an_impact_page_shows_fewer_than_5_even_to_an_organiser(db, alliance, organiser):
-    event = Event.objects.create(alliance=alliance, slug="tiny", title="Tiny", date=insights_world.dt.date(2025, 1, 1))
+    event = Event.objects.create(
+        alliance=alliance, slug="tiny", title="Tiny", date=insights_world.dt.date(2025, 1, 1)
+    )
     from pledgecard.core.models import Sector
 
     for i in range(3):
-        Registration.objects.create(event=event, name=f"P{i}", email=f"p{i}@example.org", organisation="O",
-                                    sector=Sector.objects.first())
+        Registration.objects.create(
+            event=event,
+            name=f"P{i}",
+            email=f"p{i}@example.org",
+            organisation="O",
+            sector=Sector.objects.first(),
+        )
     ImpactPage.objects.create(alliance=alliance, public=True)
     client = client_for(organiser)
     html = client.get(f"/impact/{alliance.slug}/").content.decode()
     assert ">fewer than 5<" in html
-    assert ">fewer than 5<" not in client.get(f"/organise/alliances/{alliance.slug}/insights/").content.decode()
+    assert (
+        ">fewer than 5<" not in client.get(f"/organise/alliances/{alliance.slug}/insights/").content.decode()
+    )
 
 
 # ------------------------------------------------------------------------------------------ the command line
@@ -438,7 +546,9 @@ def test_export_writes_the_exact_figures_of_an_event_or_the_alliance(world, tmp_
     assert values[("funnel", "registered")] == want["funnel"]["registered"]
     assert values[("funnel", "refreshed")] == want["funnel"]["refreshed"]
     for outcome in insights_world.OUTCOMES:
-        assert values[("follow_up", outcome)] == sum(v for (o, _), v in want["follow_by_sector"].items() if o == outcome)
+        assert values[("follow_up", outcome)] == sum(
+            v for (o, _), v in want["follow_by_sector"].items() if o == outcome
+        )
     names = {t.pk: t.name for t in Theme.objects.all()}
     for theme_id, n in want["by_theme"].items():
         assert values[("postcards_by_theme", names[theme_id] if theme_id else "No theme chosen")] == n
@@ -446,7 +556,9 @@ def test_export_writes_the_exact_figures_of_an_event_or_the_alliance(world, tmp_
     # The whole alliance: the events' figures add up.
     path_all = tmp_path / "all.csv"
     _export("--alliance", world.alliance.slug, "--out", str(path_all))
-    everything = {(m, g): int(c) for m, g, c in list(csv.reader(io.StringIO(path_all.read_text("utf-8-sig"))))[1:]}
+    everything = {
+        (m, g): int(c) for m, g, c in list(csv.reader(io.StringIO(path_all.read_text("utf-8-sig"))))[1:]
+    }
     assert everything[("funnel", "wrote_postcard")] == insights_world.expected(world)["funnel"]["written"]
     by_event = [v for (m, _), v in everything.items() if m == "postcards_by_event"]
     assert sum(by_event) == everything[("funnel", "wrote_postcard")] and len(by_event) == 3
@@ -454,14 +566,17 @@ def test_export_writes_the_exact_figures_of_an_event_or_the_alliance(world, tmp_
     assert "postcards_by_event,2025-06-10 Summer 2025," in out and "2024-11-05" not in out
 
 
-@pytest.mark.parametrize("args, message", [
-    (["no-such-event", "--out", "x.csv"], "There is no event 'no-such-event'"),
-    (["--alliance", "no-such", "--out", "x.csv"], "There is no alliance 'no-such'"),
-    (["--out", "x.csv"], "Give an event's slug, or --alliance SLUG"),
-    (["ins-2025", "--alliance", "insights-alliance", "--out", "x.csv"], "not both"),
-    (["ins-2025", "--year", "2025", "--out", "x.csv"], "--year goes with --alliance"),
-    (["ins-2025", "--out", "/no/such/folder/x.csv"], "There is no folder"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["no-such-event", "--out", "x.csv"], "There is no event 'no-such-event'"),
+        (["--alliance", "no-such", "--out", "x.csv"], "There is no alliance 'no-such'"),
+        (["--out", "x.csv"], "Give an event's slug, or --alliance SLUG"),
+        (["ins-2025", "--alliance", "insights-alliance", "--out", "x.csv"], "not both"),
+        (["ins-2025", "--year", "2025", "--out", "x.csv"], "--year goes with --alliance"),
+        (["ins-2025", "--out", "/no/such/folder/x.csv"], "There is no folder"),
+    ],
+)
 def test_export_explains_what_is_wrong(world, args, message):
     with pytest.raises(CommandError, match=message):
         _export(*args)
@@ -481,7 +596,12 @@ def test_the_demo_makes_the_dashboards_meaningful_and_a_leader_can_read_them(db)
     alliance = leader.memberships.get(role=Role.LEADER).alliance
     figures = selectors.figures(selectors.Scope(alliance))
     assert len({e.date.year for e in figures.events}) >= 3
-    assert figures.funnel.attended and figures.funnel.delivered and figures.funnel.answered and figures.funnel.refreshed
+    assert (
+        figures.funnel.attended
+        and figures.funnel.delivered
+        and figures.funnel.answered
+        and figures.funnel.refreshed
+    )
     assert figures.network.meetings and figures.network.new_organisation_pairs
     assert any(c.returning for c in figures.cohorts) and figures.suggested
     # Nothing owed to anyone from the past: the worker started by `make run` would send it at once.
@@ -489,6 +609,8 @@ def test_the_demo_makes_the_dashboards_meaningful_and_a_leader_can_read_them(db)
 
     from pledgecard.delivery.models import Message
 
-    assert not Message.objects.filter(status__in=["scheduled", "retrying"], due_at__lt=timezone.now()).exists()
+    assert not Message.objects.filter(
+        status__in=["scheduled", "retrying"], due_at__lt=timezone.now()
+    ).exists()
     client = client_for(leader)
     assert client.get(f"/organise/alliances/{alliance.slug}/insights/").status_code == 200

@@ -1,13 +1,19 @@
 """What a reader may see of a count: the one place that decides, for pages, charts and downloads alike.
 
-Leaders see a count from 1 to 4 as "fewer than 5", so that nobody can be picked out of a small group; organisers
-see exact counts. Hiding a small count is not enough where a total is shown beside it: with one part hidden, the
-total minus the parts shown gives it back. So a table's figures are protected along *lines*, each a set of parts
-and the total they add up to (a row with its row total, a column with its column total). While a line has exactly
-one hidden figure, the smallest figure still shown in it (a part, or else the total) is hidden too, as "not shown".
+Leaders see a count from 1 to 4 as "fewer than 5", so that nobody can be picked out of a small group;
+organisers
+see exact counts. Hiding a small count is not enough where a total is shown beside it: with one part hidden,
+the
+total minus the parts shown gives it back. So a table's figures are protected along *lines*, each a set of
+parts
+and the total they add up to (a row with its row total, a column with its column total). While a line has
+exactly
+one hidden figure, the smallest figure still shown in it (a part, or else the total) is hidden too, as "not
+shown".
 Zero is always shown: "nobody" picks nobody out.
 
-Not covered, and said so on the pages: the difference between two figures that are not parts of one total (e.g.
+Not covered, and said so on the pages: the difference between two figures that are not parts of one total
+(e.g.
 registered minus attended), and sums across different tables.
 """
 
@@ -50,9 +56,11 @@ def shown(n: int, *, exact_counts: bool) -> Cell:
     return exact(n)
 
 
-def protect(values: dict[Hashable, int], lines: Iterable[Iterable[Hashable]], *, exact_counts: bool
-            ) -> dict[Hashable, Cell]:
-    """Cells for `values` (parts and totals, by key), hiding small counts and, line by line, whatever would let
+def protect(
+    values: dict[Hashable, int], lines: Iterable[Iterable[Hashable]], *, exact_counts: bool
+) -> dict[Hashable, Cell]:
+    """Cells for `values` (parts and totals, by key), hiding small counts and, line by line, whatever would
+    let
     a hidden one be worked out from the others. `lines` name the keys that add up (parts and their total)."""
     cells = {key: shown(n, exact_counts=exact_counts) for key, n in values.items()}
     if exact_counts:
@@ -65,7 +73,9 @@ def protect(values: dict[Hashable, int], lines: Iterable[Iterable[Hashable]], *,
             if sum(1 for key in line if not cells[key].shown) != 1:
                 continue
             # The smallest figure still shown gives the least away; zeros are left (hiding one tells nothing).
-            candidates = sorted((values[key], n, key) for n, key in enumerate(line) if cells[key].shown and values[key])
+            candidates = sorted(
+                (values[key], n, key) for n, key in enumerate(line) if cells[key].shown and values[key]
+            )
             if candidates:
                 cells[candidates[0][2]] = Cell(None, NOT_SHOWN, "secondary")
                 changed = True
@@ -73,7 +83,7 @@ def protect(values: dict[Hashable, int], lines: Iterable[Iterable[Hashable]], *,
 
 
 def rate(part: Cell, whole: Cell) -> str:
-    """"64%", or a dash when either figure is hidden (a share of a known total would give the part away)."""
+    """ "64%", or a dash when either figure is hidden (a share of a known total would give the part away)."""
     if not (part.shown and whole.shown) or not whole.value:
         return "–"
     return f"{round(100 * part.value / whole.value)}%"

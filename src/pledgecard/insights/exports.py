@@ -1,5 +1,7 @@
-"""The figures as a file: `measure,group,count`, one row per figure, exactly as the reader may see them (a leader's
-file says "fewer than 5" where their page does). Text that starts like a spreadsheet formula is written as text."""
+"""The figures as a file: `measure,group,count`, one row per figure, exactly as the reader may see them (a
+leader's
+file says "fewer than 5" where their page does). Text that starts like a spreadsheet formula is written as
+text."""
 
 import csv
 
@@ -16,13 +18,15 @@ def write_csv(report: Report, out) -> int:
     writer.writerow(COLUMNS)
     count = 0
     for measure, group, value in report.rows():
-        writer.writerow([measure, escape_formula(group), value if isinstance(value, int) else escape_formula(value)])
+        writer.writerow(
+            [measure, escape_formula(group), value if isinstance(value, int) else escape_formula(value)]
+        )
         count += 1
     return count
 
 
 def write_xlsx(report: Report, out) -> int:
-    """Write an XLSX workbook to a binary stream; counts are numbers, hidden ones text; no cell is a formula."""
+    """Write an XLSX workbook to a binary stream: counts are numbers, hidden ones text, no cell a formula."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE

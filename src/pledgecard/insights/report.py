@@ -1,7 +1,9 @@
 """The figures as one reader may see them: tables (with their charts) for the pages, rows for the downloads.
 
-Every count on a page or in a download is a cell of one ledger, protected in one pass (disclosure.protect), so a
-figure shown in two places is hidden in both or in neither, and the lines that add up across tables (postcards by
+Every count on a page or in a download is a cell of one ledger, protected in one pass (disclosure.protect),
+so a
+figure shown in two places is hidden in both or in neither, and the lines that add up across tables
+(postcards by
 sector and by theme, each event's people and meetings, the sector grid) are protected together.
 """
 
@@ -24,7 +26,9 @@ TOTAL = "Total"
 @dataclass(frozen=True)
 class Column:
     label: str
-    measure: str = ""  # the download's `measure` for this column's figures; "" for a column that is not a count
+    measure: str = (
+        ""  # the download's `measure` for this column's figures; "" for a column that is not a count
+    )
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,10 @@ def build(figures: Figures, *, exact_counts: bool) -> Report:
 
     # Follow-through: outcome × sector and outcome × theme, with their row and column totals.
     outcomes = [key for key, _ in OUTCOMES]
-    for kind, counts, keys in (("sector", f.follow_by_sector, list(sectors)), ("theme", f.follow_by_theme, theme_keys)):
+    for kind, counts, keys in (
+        ("sector", f.follow_by_sector, list(sectors)),
+        ("theme", f.follow_by_theme, theme_keys),
+    ):
         for pk in keys:
             for o in outcomes:
                 ledger.add((f"follow_{kind}", o, pk), counts.get((o, pk), 0))
@@ -150,7 +157,11 @@ def build(figures: Figures, *, exact_counts: bool) -> Report:
         ledger.add(("event_postcards", e), c.postcards)
         ledger.add(("event_refreshed", e), c.refreshed)
         ledger.add(("event_meetings", e), c.meetings)
-    for measure, total in (("event_people", registered), ("event_postcards", postcards), ("event_meetings", meetings)):
+    for measure, total in (
+        ("event_people", registered),
+        ("event_postcards", postcards),
+        ("event_meetings", meetings),
+    ):
         ledger.line([(measure, c.event.pk) for c in f.cohorts], total)
     for y in f.years:
         ledger.add(("year_people", y.year), y.people)
@@ -159,8 +170,10 @@ def build(figures: Figures, *, exact_counts: bool) -> Report:
         ledger.line([("year_returning", y.year), ("year_new", y.year)], ("year_people", y.year))
         for measure in ("postcards", "refreshed", "meetings"):
             ledger.add((f"year_{measure}", y.year), getattr(y, measure))
-            ledger.line([(f"event_{measure}", c.event.pk) for c in f.cohorts if c.event.date.year == y.year],
-                        (f"year_{measure}", y.year))
+            ledger.line(
+                [(f"event_{measure}", c.event.pk) for c in f.cohorts if c.event.date.year == y.year],
+                (f"year_{measure}", y.year),
+            )
     ledger.line([("year_postcards", y.year) for y in f.years], postcards)
     ledger.line([("year_meetings", y.year) for y in f.years], meetings)
 
@@ -172,7 +185,9 @@ def build(figures: Figures, *, exact_counts: bool) -> Report:
         total = ledger.add((f"workshop_{measure}", TOTAL), sum(getattr(w, measure) for w in f.workshops))
         ledger.line([(f"workshop_{measure}", i) for i in range(len(f.workshops))], total)
 
-    report = Report(figures=f, exact=exact_counts, cells=protect(ledger.values, ledger.lines, exact_counts=exact_counts))
+    report = Report(
+        figures=f, exact=exact_counts, cells=protect(ledger.values, ledger.lines, exact_counts=exact_counts)
+    )
     _tables(report, sectors, themes, outcomes)
     return report
 
@@ -194,58 +209,110 @@ def _tables(report: Report, sectors: dict, themes: dict, outcomes: list[str]) ->
     for key, group, label, base, of in stages:
         share = f"{rate(c(('funnel', key)), c(('funnel', base)))} {of}" if base else ""
         rows.append(Row(label, [c(("funnel", key)), share], group=group))
-    t["funnel"] = Table("funnel", "From registration to a refreshed pledge", "Step",
-                        [Column("Number", "funnel"), Column("Share")], rows)
-    t["funnel"].chart = charts.bars("chart-funnel", "From registration to a refreshed pledge",
-                                    "Bars for each step: registered, attended, wrote a postcard, reminder delivered, "
-                                    "answered How did it go, refreshed.",
-                                    [r.label for r in rows], [charts.Series("Number", [r.cells[0] for r in rows])])
+    t["funnel"] = Table(
+        "funnel",
+        "From registration to a refreshed pledge",
+        "Step",
+        [Column("Number", "funnel"), Column("Share")],
+        rows,
+    )
+    t["funnel"].chart = charts.bars(
+        "chart-funnel",
+        "From registration to a refreshed pledge",
+        "Bars for each step: registered, attended, wrote a postcard, reminder delivered, "
+        "answered How did it go, refreshed.",
+        [r.label for r in rows],
+        [charts.Series("Number", [r.cells[0] for r in rows])],
+    )
 
     # Postcards by sector, and by theme with the suggestions for those without one.
     rows = [Row(name, [c(("sector", pk))]) for pk, name in sectors.items()]
     rows.append(Row(TOTAL, [c(("funnel", "written"))], total=True))
-    t["sectors"] = Table("sectors", "Postcards by the writer’s sector", "Sector",
-                         [Column("Postcards", "postcards_by_sector")], rows)
-    t["sectors"].chart = charts.bars("chart-sectors", "Postcards by sector", "A bar for each sector.",
-                                     list(sectors.values()),
-                                     [charts.Series("Postcards", [c(("sector", pk)) for pk in sectors])])
-    theme_rows = [(pk, name) for pk, name in themes.items()
-                  if f.by_theme.get(pk) or f.suggested.get(pk)]
+    t["sectors"] = Table(
+        "sectors",
+        "Postcards by the writer’s sector",
+        "Sector",
+        [Column("Postcards", "postcards_by_sector")],
+        rows,
+    )
+    t["sectors"].chart = charts.bars(
+        "chart-sectors",
+        "Postcards by sector",
+        "A bar for each sector.",
+        list(sectors.values()),
+        [charts.Series("Postcards", [c(("sector", pk)) for pk in sectors])],
+    )
+    theme_rows = [(pk, name) for pk, name in themes.items() if f.by_theme.get(pk) or f.suggested.get(pk)]
     rows = [Row(name, [c(("theme", pk)), c(("suggested", pk))]) for pk, name in theme_rows]
-    rows.append(Row(f"{NO_THEME} (suggestion: {NO_MATCH.lower()})", [c(("theme", None)), c(("suggested", None))],
-                    group=NO_THEME))
+    rows.append(
+        Row(
+            f"{NO_THEME} (suggestion: {NO_MATCH.lower()})",
+            [c(("theme", None)), c(("suggested", None))],
+            group=NO_THEME,
+        )
+    )
     rows.append(Row(TOTAL, [c(("funnel", "written")), c(("theme", None))], total=True))
-    t["themes"] = Table("themes", "Postcards by theme: chosen by the writer, and suggested from the words of "
-                                  "postcards with no theme", "Theme",
-                        [Column("Chosen by the writer", "postcards_by_theme"),
-                         Column("Suggested (no theme chosen)", "postcards_suggested_theme")], rows,
-                        note="A suggestion comes from words on the postcard (the alliance’s list of theme words). "
-                             "It is never saved on the postcard: the writer’s choice is the only theme it has.")
+    t["themes"] = Table(
+        "themes",
+        "Postcards by theme, and themes suggested for postcards without one",
+        "Theme",
+        [
+            Column("Chosen by the writer", "postcards_by_theme"),
+            Column("Suggested (no theme chosen)", "postcards_suggested_theme"),
+        ],
+        rows,
+        note="A suggestion comes from words on the postcard (the alliance’s list of theme words). "
+        "It is never saved on the postcard: the writer’s choice is the only theme it has.",
+    )
     t["themes"].chart = charts.bars(
-        "chart-themes", "Postcards by theme", "Two bars for each theme: chosen by the writer, and suggested.",
+        "chart-themes",
+        "Postcards by theme",
+        "Two bars for each theme: chosen by the writer, and suggested.",
         [name for _, name in theme_rows],
-        [charts.Series("Chosen", [c(("theme", pk)) for pk, _ in theme_rows]),
-         charts.Series("Suggested", [c(("suggested", pk)) for pk, _ in theme_rows])])
+        [
+            charts.Series("Chosen", [c(("theme", pk)) for pk, _ in theme_rows]),
+            charts.Series("Suggested", [c(("suggested", pk)) for pk, _ in theme_rows]),
+        ],
+    )
 
     # Follow-through.
     rows = [Row(outcome_labels[o], [c(("follow", o))], group=o) for o in outcomes]
     rows.append(Row(TOTAL, [c(("funnel", "answered"))], total=True))
-    t["follow"] = Table("follow", "Answers to “How did it go?”", "Answer", [Column("Answers", "follow_up")], rows)
-    for kind, labels, caption in (("sector", sectors, "sector"), ("theme", {**themes, None: NO_THEME}, "theme")):
+    t["follow"] = Table(
+        "follow", "Answers to “How did it go?”", "Answer", [Column("Answers", "follow_up")], rows
+    )
+    for kind, labels, caption in (
+        ("sector", sectors, "sector"),
+        ("theme", {**themes, None: NO_THEME}, "theme"),
+    ):
         counts = f.follow_by_sector if kind == "sector" else f.follow_by_theme
         keys = [pk for pk in labels if any(counts.get((o, pk)) for o in outcomes)]
         columns = [Column(outcome_labels[o], f"follow_up_{o}_by_{kind}") for o in outcomes]
         columns.append(Column("Answered", f"follow_up_by_{kind}"))
-        rows = [Row(labels[pk], [*(c((f"follow_{kind}", o, pk)) for o in outcomes), c((f"follow_{kind}_total", pk))])
-                for pk in keys]
-        rows.append(Row(TOTAL, [*(c(("follow", o)) for o in outcomes), c(("funnel", "answered"))], total=True))
+        rows = [
+            Row(
+                labels[pk],
+                [*(c((f"follow_{kind}", o, pk)) for o in outcomes), c((f"follow_{kind}_total", pk))],
+            )
+            for pk in keys
+        ]
+        rows.append(
+            Row(TOTAL, [*(c(("follow", o)) for o in outcomes), c(("funnel", "answered"))], total=True)
+        )
         table = Table(f"follow_{kind}", f"How it went, by {caption}", caption.capitalize(), columns, rows)
         table.chart = charts.bars(
-            f"chart-follow-{kind}", f"How it went, by {caption}",
-            f"A bar for each {caption}, split by answer: " + ", ".join(outcome_labels[o] for o in outcomes) + ".",
+            f"chart-follow-{kind}",
+            f"How it went, by {caption}",
+            f"A bar for each {caption}, split by answer: "
+            + ", ".join(outcome_labels[o] for o in outcomes)
+            + ".",
             [labels[pk] for pk in keys],
-            [charts.Series(outcome_labels[o], [c((f"follow_{kind}", o, pk)) for pk in keys]) for o in outcomes],
-            stacked=True)
+            [
+                charts.Series(outcome_labels[o], [c((f"follow_{kind}", o, pk)) for pk in keys])
+                for o in outcomes
+            ],
+            stacked=True,
+        )
         t[table.id] = table
 
     # The network.
@@ -262,63 +329,143 @@ def _tables(report: Report, sectors: dict, themes: dict, outcomes: list[str]) ->
     for key, label in net:
         share = rate(c(("network", key)), meetings) + " of meetings" if key.startswith("cross") else ""
         rows.append(Row(label, [c(("network", key)), share], group=key))
-    t["network"] = Table("network", "The network", "Measure", [Column("Number", "network"), Column("Share")], rows)
-    grid_sectors = [(pk, name) for pk, name in sectors.items()
-                    if any(pk in pair for pair in f.network.grid)]
+    t["network"] = Table(
+        "network", "The network", "Measure", [Column("Number", "network"), Column("Share")], rows
+    )
+    grid_sectors = [(pk, name) for pk, name in sectors.items() if any(pk in pair for pair in f.network.grid)]
     cells, rows = [], []
     for pk, name in grid_sectors:
-        line = [c(("grid", min(pk, other), max(pk, other))) if (min(pk, other), max(pk, other)) in f.network.grid
-                else exact(0) for other, _ in grid_sectors]
+        line = [
+            c(("grid", min(pk, other), max(pk, other)))
+            if (min(pk, other), max(pk, other)) in f.network.grid
+            else exact(0)
+            for other, _ in grid_sectors
+        ]
         cells.append(line)
         rows.append(Row(name, line))
-    t["grid"] = Table("grid", "Meetings between people of each pair of sectors", "Sector",
-                      [Column(name) for _, name in grid_sectors], rows,
-                      note="Each meeting is counted once, in the cells of both its sectors.")
+    t["grid"] = Table(
+        "grid",
+        "Meetings between people of each pair of sectors",
+        "Sector",
+        [Column(name) for _, name in grid_sectors],
+        rows,
+        note="Each meeting is counted once, in the cells of both its sectors.",
+    )
     # The download lists each pair once.
-    t["grid_pairs"] = Table("grid_pairs", "", "", [Column("Meetings", "meetings_by_sectors")],
-                            [Row("", [c(("grid", lo, hi))], group=f"{sectors[lo]} & {sectors[hi]}")
-                             for lo, hi in sorted(f.network.grid)])
-    t["grid"].chart = charts.grid("chart-grid", "Meetings between sectors",
-                                  "A grid with a row and a column for each sector; each square shows the meetings "
-                                  "between people of the two sectors.", [name for _, name in grid_sectors], cells)
+    t["grid_pairs"] = Table(
+        "grid_pairs",
+        "",
+        "",
+        [Column("Meetings", "meetings_by_sectors")],
+        [
+            Row("", [c(("grid", lo, hi))], group=f"{sectors[lo]} & {sectors[hi]}")
+            for lo, hi in sorted(f.network.grid)
+        ],
+    )
+    t["grid"].chart = charts.grid(
+        "chart-grid",
+        "Meetings between sectors",
+        "A grid with a row and a column for each sector; each square shows the meetings "
+        "between people of the two sectors.",
+        [name for _, name in grid_sectors],
+        cells,
+    )
 
     # Growth across events and years.
     if f.scope.event is None:
-        rows = [Row(f"{co.event.title} ({co.event.date.day} {co.event.date:%B %Y})",
-                    [c(("event_people", co.event.pk)), c(("event_returning", co.event.pk)),
-                     c(("event_new", co.event.pk)), c(("event_postcards", co.event.pk)),
-                     c(("event_refreshed", co.event.pk)), c(("event_meetings", co.event.pk))],
-                    group=_event_label(co.event)) for co in f.cohorts]
-        t["events"] = Table("events", "Each event: people, who came back, postcards and meetings", "Event",
-                            [Column("People registered", "people_by_event"),
-                             Column("Came to an earlier event", "returning_by_event"),
-                             Column("New", "new_by_event"), Column("Postcards", "postcards_by_event"),
-                             Column("Pledges refreshed", "refreshed_by_event"),
-                             Column("Meetings", "meetings_by_event")], rows)
+        rows = [
+            Row(
+                f"{co.event.title} ({co.event.date.day} {co.event.date:%B %Y})",
+                [
+                    c(("event_people", co.event.pk)),
+                    c(("event_returning", co.event.pk)),
+                    c(("event_new", co.event.pk)),
+                    c(("event_postcards", co.event.pk)),
+                    c(("event_refreshed", co.event.pk)),
+                    c(("event_meetings", co.event.pk)),
+                ],
+                group=_event_label(co.event),
+            )
+            for co in f.cohorts
+        ]
+        t["events"] = Table(
+            "events",
+            "Each event: people, who came back, postcards and meetings",
+            "Event",
+            [
+                Column("People registered", "people_by_event"),
+                Column("Came to an earlier event", "returning_by_event"),
+                Column("New", "new_by_event"),
+                Column("Postcards", "postcards_by_event"),
+                Column("Pledges refreshed", "refreshed_by_event"),
+                Column("Meetings", "meetings_by_event"),
+            ],
+            rows,
+        )
         t["events"].chart = charts.bars(
-            "chart-events", "People at each event: new and returning",
+            "chart-events",
+            "People at each event: new and returning",
             "A bar for each event, split into people who came to an earlier event and people who are new.",
             [f"{co.event.date:%b %Y}" for co in f.cohorts],
-            [charts.Series("Came before", [c(("event_returning", co.event.pk)) for co in f.cohorts]),
-             charts.Series("New", [c(("event_new", co.event.pk)) for co in f.cohorts])], stacked=True)
-        rows = [Row(str(y.year), [c(("year_people", y.year)), c(("year_returning", y.year)), c(("year_new", y.year)),
-                                  c(("year_postcards", y.year)), c(("year_refreshed", y.year)),
-                                  c(("year_meetings", y.year))]) for y in f.years]
-        t["years"] = Table("years", "Each year: people, who came back, postcards and meetings", "Year",
-                           [Column("People", "people_by_year"), Column("Came in an earlier year", "returning_by_year"),
-                            Column("New", "new_by_year"), Column("Postcards", "postcards_by_year"),
-                            Column("Pledges refreshed", "refreshed_by_year"), Column("Meetings", "meetings_by_year")],
-                           rows, note="A person who came to two events in one year is counted once in that year.")
+            [
+                charts.Series("Came before", [c(("event_returning", co.event.pk)) for co in f.cohorts]),
+                charts.Series("New", [c(("event_new", co.event.pk)) for co in f.cohorts]),
+            ],
+            stacked=True,
+        )
+        rows = [
+            Row(
+                str(y.year),
+                [
+                    c(("year_people", y.year)),
+                    c(("year_returning", y.year)),
+                    c(("year_new", y.year)),
+                    c(("year_postcards", y.year)),
+                    c(("year_refreshed", y.year)),
+                    c(("year_meetings", y.year)),
+                ],
+            )
+            for y in f.years
+        ]
+        t["years"] = Table(
+            "years",
+            "Each year: people, who came back, postcards and meetings",
+            "Year",
+            [
+                Column("People", "people_by_year"),
+                Column("Came in an earlier year", "returning_by_year"),
+                Column("New", "new_by_year"),
+                Column("Postcards", "postcards_by_year"),
+                Column("Pledges refreshed", "refreshed_by_year"),
+                Column("Meetings", "meetings_by_year"),
+            ],
+            rows,
+            note="A person who came to two events in one year is counted once in that year.",
+        )
     else:
         co = f.cohorts[0] if f.cohorts else None
         if co is not None:
             e = co.event.pk
-            t["events"] = Table("events", "Who came back", "Measure", [Column("Number", "growth")], [
-                Row("People registered", [c(("event_people", e))], group="people"),
-                Row("Came to an earlier event of the alliance", [c(("event_returning", e))], group="returning"),
-                Row("New", [c(("event_new", e))], group="new"),
-                Row("Pledges refreshed from this event’s postcards", [c(("event_refreshed", e))], group="refreshed"),
-            ])
+            t["events"] = Table(
+                "events",
+                "Who came back",
+                "Measure",
+                [Column("Number", "growth")],
+                [
+                    Row("People registered", [c(("event_people", e))], group="people"),
+                    Row(
+                        "Came to an earlier event of the alliance",
+                        [c(("event_returning", e))],
+                        group="returning",
+                    ),
+                    Row("New", [c(("event_new", e))], group="new"),
+                    Row(
+                        "Pledges refreshed from this event’s postcards",
+                        [c(("event_refreshed", e))],
+                        group="refreshed",
+                    ),
+                ],
+            )
 
     # Workshops.
     if f.workshops:
@@ -326,46 +473,89 @@ def _tables(report: Report, sectors: dict, themes: dict, outcomes: list[str]) ->
         rows = []
         for i, w in enumerate(f.workshops):
             first, placed = c(("workshop_first_choice_placed", i)), c(("workshop_placed", i))
-            rows.append(Row(w.label, [exact(w.places), c(("workshop_first_choices", i)), placed,
-                                      c(("workshop_first_choice_placed", i)),
-                                      rate(first, c(("workshop_first_choices", i)) if per_event else placed),
-                                      c(("workshop_attended", i)), rate(c(("workshop_attended", i)), placed)]))
+            rows.append(
+                Row(
+                    w.label,
+                    [
+                        exact(w.places),
+                        c(("workshop_first_choices", i)),
+                        placed,
+                        c(("workshop_first_choice_placed", i)),
+                        rate(first, c(("workshop_first_choices", i)) if per_event else placed),
+                        c(("workshop_attended", i)),
+                        rate(c(("workshop_attended", i)), placed),
+                    ],
+                )
+            )
         total_first, total_placed = c(("workshop_first_choice_placed", TOTAL)), c(("workshop_placed", TOTAL))
-        rows.append(Row(TOTAL, [exact(sum(w.places for w in f.workshops)), c(("workshop_first_choices", TOTAL)),
-                                total_placed, total_first,
-                                rate(total_first, c(("workshop_first_choices", TOTAL)) if per_event else total_placed),
-                                c(("workshop_attended", TOTAL)), rate(c(("workshop_attended", TOTAL)), total_placed)],
-                        total=True))
+        rows.append(
+            Row(
+                TOTAL,
+                [
+                    exact(sum(w.places for w in f.workshops)),
+                    c(("workshop_first_choices", TOTAL)),
+                    total_placed,
+                    total_first,
+                    rate(total_first, c(("workshop_first_choices", TOTAL)) if per_event else total_placed),
+                    c(("workshop_attended", TOTAL)),
+                    rate(c(("workshop_attended", TOTAL)), total_placed),
+                ],
+                total=True,
+            )
+        )
         if per_event:
-            columns = [Column("Places", "workshop_places"), Column("People who ranked workshops", "workshop_ranked"),
-                       Column("People given a place", "workshop_placed"),
-                       Column("Placed in their first choice", "workshop_first_choice_placed"),
-                       Column("First-choice share"), Column("Placed and checked in", "workshop_attended"),
-                       Column("Attendance")]
+            columns = [
+                Column("Places", "workshop_places"),
+                Column("People who ranked workshops", "workshop_ranked"),
+                Column("People given a place", "workshop_placed"),
+                Column("Placed in their first choice", "workshop_first_choice_placed"),
+                Column("First-choice share"),
+                Column("Placed and checked in", "workshop_attended"),
+                Column("Attendance"),
+            ]
         else:
-            columns = [Column("Places", "workshop_places"), Column("First choices", "workshop_first_choices"),
-                       Column("Places filled", "workshop_placed"),
-                       Column("Filled by a first choice", "workshop_first_choice_placed"),
-                       Column("First-choice share"), Column("Filled and checked in", "workshop_attended"),
-                       Column("Attendance")]
-        table = Table("workshops", "Workshops: demand, places and attendance", "Event" if per_event else "Workshop",
-                      columns, rows)
+            columns = [
+                Column("Places", "workshop_places"),
+                Column("First choices", "workshop_first_choices"),
+                Column("Places filled", "workshop_placed"),
+                Column("Filled by a first choice", "workshop_first_choice_placed"),
+                Column("First-choice share"),
+                Column("Filled and checked in", "workshop_attended"),
+                Column("Attendance"),
+            ]
+        table = Table(
+            "workshops",
+            "Workshops: demand, places and attendance",
+            "Event" if per_event else "Workshop",
+            columns,
+            rows,
+        )
         labels = [w.short or w.label for w in f.workshops]
         indexes = range(len(labels))
         if per_event:
             table.chart = charts.bars(
-                "chart-workshops", "Workshops at each event: who ranked them, who got their first choice",
-                "Three bars for each event: people who ranked workshops, people placed in their first choice, and "
-                "people placed who checked in.", labels,
-                [charts.Series("Ranked", [c(("workshop_first_choices", i)) for i in indexes]),
-                 charts.Series("First choice", [c(("workshop_first_choice_placed", i)) for i in indexes]),
-                 charts.Series("Placed and checked in", [c(("workshop_attended", i)) for i in indexes])])
+                "chart-workshops",
+                "Workshops at each event: who ranked them, who got their first choice",
+                "Three bars for each event: people who ranked workshops, people placed in their first "
+                "choice, and people placed who checked in.",
+                labels,
+                [
+                    charts.Series("Ranked", [c(("workshop_first_choices", i)) for i in indexes]),
+                    charts.Series("First choice", [c(("workshop_first_choice_placed", i)) for i in indexes]),
+                    charts.Series("Placed and checked in", [c(("workshop_attended", i)) for i in indexes]),
+                ],
+            )
         else:
             table.chart = charts.bars(
-                "chart-workshops", "Demand against places",
-                "Two bars for each workshop: people whose first choice it was, and its places.", labels,
-                [charts.Series("First choices", [c(("workshop_first_choices", i)) for i in indexes]),
-                 charts.Series("Places", [exact(w.places) for w in f.workshops])])
+                "chart-workshops",
+                "Demand against places",
+                "Two bars for each workshop: people whose first choice it was, and its places.",
+                labels,
+                [
+                    charts.Series("First choices", [c(("workshop_first_choices", i)) for i in indexes]),
+                    charts.Series("Places", [exact(w.places) for w in f.workshops]),
+                ],
+            )
         t["workshops"] = table
 
     # The figures at the top of the page.

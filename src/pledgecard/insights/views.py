@@ -1,4 +1,5 @@
-"""Insights pages: an alliance's and an event's figures for its organisers and leaders, their downloads, the theme
+"""Insights pages: an alliance's and an event's figures for its organisers and leaders, their downloads, the
+theme
 words organisers edit, and the public impact page an organiser may turn on."""
 
 import io
@@ -30,11 +31,16 @@ def _alliance_scope(request, alliance):
 def alliance_insights(request, alliance):
     alliance, exact_counts = selectors.access_alliance_insights(request.user, alliance)
     form, scope = _alliance_scope(request, alliance)
-    context = {"alliance": alliance, "form": form, "exact": exact_counts, "scope": scope,
-               "events": selectors.events_in(selectors.Scope(alliance)),
-               "page_title": f"Insights – {alliance.name}",
-               "query": request.GET.urlencode() if scope else "",
-               "impact_public": selectors.impact_page_public(alliance)}
+    context = {
+        "alliance": alliance,
+        "form": form,
+        "exact": exact_counts,
+        "scope": scope,
+        "events": selectors.events_in(selectors.Scope(alliance)),
+        "page_title": f"Insights – {alliance.name}",
+        "query": request.GET.urlencode() if scope else "",
+        "impact_public": selectors.impact_page_public(alliance),
+    }
     if scope is None:
         return render(request, "insights/insights.jinja", context, status=400)
     context["report"] = report.build(selectors.figures(scope), exact_counts=exact_counts)
@@ -46,9 +52,15 @@ def alliance_insights(request, alliance):
 def event_insights(request, slug):
     event, exact_counts = selectors.access_event_insights(request.user, slug)
     scope = selectors.Scope(event.alliance, event=event)
-    context = {"alliance": event.alliance, "event": event, "exact": exact_counts, "scope": scope,
-               "report": report.build(selectors.figures(scope), exact_counts=exact_counts),
-               "page_title": f"Insights – {event.title}", "query": ""}
+    context = {
+        "alliance": event.alliance,
+        "event": event,
+        "exact": exact_counts,
+        "scope": scope,
+        "report": report.build(selectors.figures(scope), exact_counts=exact_counts),
+        "page_title": f"Insights – {event.title}",
+        "query": "",
+    }
     return render(request, "insights/insights.jinja", context)
 
 
@@ -56,8 +68,10 @@ def _download(built: report.Report, filename: str, fmt: str) -> HttpResponse:
     if fmt == "xlsx":
         buffer = io.BytesIO()
         exports.write_xlsx(built, buffer)
-        response = HttpResponse(buffer.getvalue(),
-                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response = HttpResponse(
+            buffer.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
     else:
         text = io.StringIO()
         exports.write_csv(built, text)
@@ -72,9 +86,16 @@ def alliance_download(request, alliance, fmt):
     alliance, exact_counts = selectors.access_alliance_insights(request.user, alliance)
     _, scope = _alliance_scope(request, alliance)
     if scope is None:
-        return render(request, "core/error.jinja", {"title": "Choose a period from the list",
-                                                    "text": "That period is not one of the alliance’s years.",
-                                                    "alliance": alliance}, status=400)
+        return render(
+            request,
+            "core/error.jinja",
+            {
+                "title": "Choose a period from the list",
+                "text": "That period is not one of the alliance’s years.",
+                "alliance": alliance,
+            },
+            status=400,
+        )
     name = f"{alliance.slug}-insights" + (f"-{scope.year}" if scope.year else "")
     return _download(report.build(selectors.figures(scope), exact_counts=exact_counts), name, fmt)
 
@@ -84,7 +105,9 @@ def alliance_download(request, alliance, fmt):
 def event_download(request, slug, fmt):
     event, exact_counts = selectors.access_event_insights(request.user, slug)
     scope = selectors.Scope(event.alliance, event=event)
-    return _download(report.build(selectors.figures(scope), exact_counts=exact_counts), f"{event.slug}-insights", fmt)
+    return _download(
+        report.build(selectors.figures(scope), exact_counts=exact_counts), f"{event.slug}-insights", fmt
+    )
 
 
 @login_required
@@ -98,9 +121,15 @@ def theme_words(request, alliance):
         with_words = services.theme_words_save(alliance=alliance, rules=form.rules_chosen(), by=request.user)
         messages.success(request, f"Theme words saved: {with_words} themes have words that suggest them.")
         return redirect("insights:theme_words", alliance=alliance.slug)
-    _, _, suggested = selectors.pledges(selectors.Scope(alliance), rules)
-    context = {"alliance": alliance, "form": form, "rules": rules, "suggested": suggested,
-               "own": alliance.theme_keywords.exists(), "page_title": "Words that suggest a theme"}
+    suggested = selectors.suggestions(selectors.Scope(alliance), rules)
+    context = {
+        "alliance": alliance,
+        "form": form,
+        "rules": rules,
+        "suggested": suggested,
+        "own": alliance.theme_keywords.exists(),
+        "page_title": "Words that suggest a theme",
+    }
     return render(request, "insights/theme_words.jinja", context, status=400 if form.errors else 200)
 
 
@@ -110,14 +139,24 @@ def impact_settings(request, alliance):
     """Organisers turn the public impact page on or off, and see what it would show."""
     alliance = core_selectors.access_alliance(request.user, alliance)
     public = selectors.impact_page_public(alliance)
-    form = ImpactPageForm(request.POST if request.method == "POST" else None,
-                          initial={"public": "yes" if public else "no"})
+    form = ImpactPageForm(
+        request.POST if request.method == "POST" else None, initial={"public": "yes" if public else "no"}
+    )
     if request.method == "POST" and form.is_valid():
-        page = services.impact_page_set(alliance=alliance, public=form.cleaned_data["public"] == "yes", by=request.user)
-        messages.success(request, "The public impact page is on." if page.public else "The public impact page is off.")
+        page = services.impact_page_set(
+            alliance=alliance, public=form.cleaned_data["public"] == "yes", by=request.user
+        )
+        messages.success(
+            request, "The public impact page is on." if page.public else "The public impact page is off."
+        )
         return redirect("insights:impact_settings", alliance=alliance.slug)
-    context = {"alliance": alliance, "form": form, "public": public, **_impact(alliance),
-               "page_title": "Public impact page"}
+    context = {
+        "alliance": alliance,
+        "form": form,
+        "public": public,
+        **_impact(alliance),
+        "page_title": "Public impact page",
+    }
     return render(request, "insights/impact_settings.jinja", context, status=400 if form.errors else 200)
 
 

@@ -11,8 +11,10 @@ from pledgecard.insights import exports, report, selectors
 
 
 class Command(BaseCommand):
-    help = ("An event's or an alliance's figures as CSV (measure,group,count; exact counts): "
-            "`insights export EVENT_SLUG --out FILE.csv`, or `insights export --alliance SLUG --out FILE.csv`.")
+    help = (
+        "An event's or an alliance's figures as CSV (measure,group,count; exact counts): "
+        "`insights export EVENT_SLUG --out FILE.csv`, or `insights export --alliance SLUG --out FILE.csv`."
+    )
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
