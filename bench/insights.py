@@ -3,8 +3,8 @@ follow-ups and 30,000 meetings, beside a bare view in the same run.
 
 In-process (Django's test client, no network), on a fresh database holding the demo plus a benchmark alliance
 seeded in bulk: the figure is the server's own time for each insights page, against the cheapest page through
-the same middleware. Also prints the number of queries of each page and its slowest queries.
-Run: `python -m bench.insights [--db postgres|sqlite] [--registrations N] [--repeats N]`.
+the same middleware. Also prints the number of queries of each page and its slowest queries. Run: `python -m
+bench.insights [--db postgres|sqlite] [--registrations N] [--repeats N]`.
 """
 
 import argparse

@@ -1,14 +1,12 @@
 """A small alliance with three events over two years, built row by row from a seeded random source, and what
-each
-insights figure should be, counted here in plain Python from what was built (never with the product's
+each insights figure should be, counted here in plain Python from what was built (never with the product's
 queries).
 
 Used by tests/test_insights.py (and its browser test). The world holds the awkward cases on purpose: returning
 people typing their address in capitals, people at another alliance's event with the same address, postcards
 from people who never registered, a reminder sent twice (a fallback), a refresh of a refresh and a follow-up
-on
-a refreshed pledge (neither counts as a postcard of the event), meetings confirmed by one or by both people,
-cancelled and waiting registrations, a workshop nobody ranked.
+on a refreshed pledge (neither counts as a postcard of the event), meetings confirmed by one or by both
+people, cancelled and waiting registrations, a workshop nobody ranked.
 """
 
 from __future__ import annotations
@@ -411,7 +409,8 @@ def expected(world: World, *, event=None, year=None) -> dict:
         }
     e["cohorts"] = cohorts
     years = {}
-    for y in sorted({ev.date.year for ev in world.events if here(ev) and event is None}):  # alliance pages only
+    alliance_page = event is None  # an event's page has no years table
+    for y in sorted({ev.date.year for ev in world.events if here(ev) and alliance_page}):
         at = {
             r.email.casefold()
             for r in confirmed

@@ -1,8 +1,6 @@
 """The insights pages in a real browser (Chromium through Playwright, loopback only), with axe-core on each
-page,
-JavaScript off and on: a leader reads the alliance's and an event's figures; an organiser edits the theme
-words
-and turns the public impact page on, which an anonymous visitor then opens."""
+page, JavaScript off and on: a leader reads the alliance's and an event's figures; an organiser edits the
+theme words and turns the public impact page on, which an anonymous visitor then opens."""
 
 import pytest
 from playwright.sync_api import expect

@@ -1,8 +1,7 @@
 """Insights: every figure against counts made independently from the rows the test built
-(tests/insights_world.py);
-who may see what; "fewer than 5" for leaders, on pages and in downloads, and no small count recoverable from
-a total;
-the downloads and `pledgecard insights export`; theme words; the public impact page; the demo."""
+(tests/insights_world.py); who may see what; "fewer than 5" for leaders, on pages and in downloads, and no
+small count recoverable from a total; the downloads and `pledgecard insights export`; theme words; the public
+impact page; the demo."""
 
 import csv
 import io
@@ -190,8 +189,7 @@ def test_one_hidden_part_takes_the_smallest_other_with_it():
 @given(st.lists(st.lists(st.integers(0, 12), min_size=1, max_size=5), min_size=1, max_size=6))
 def test_no_line_is_left_with_one_hidden_figure(table):
     """Random tables with row and column totals: small counts hidden, and no row or column (with its total)
-    has
-    exactly one figure hidden, which its total would give back."""
+    has exactly one figure hidden, which its total would give back."""
     width = max(len(r) for r in table)
     rows = [r + [0] * (width - len(r)) for r in table]
     values, lines = {}, []
@@ -218,8 +216,7 @@ def test_no_line_is_left_with_one_hidden_figure(table):
 
 def _tables_are_safe(built: report.Report):
     """What a leader sees: no count from 1 to 4 anywhere, and no table where one hidden figure in a column
-    (with a
-    total row) or a row (with a total column) could be worked out."""
+    (with a total row) or a row (with a total column) could be worked out."""
     for measure, group, value in built.rows():
         assert not (isinstance(value, int) and 0 < value < 5), (measure, group, value)
     for table in built.tables.values():
@@ -413,9 +410,11 @@ def test_a_postcard_written_after_a_page_view_gets_its_suggestion_on_the_next(wo
     maternity = Theme.objects.get(name="Maternity")
     card = world.cards[0].obj
     for n in range(3):
-        Postcard.objects.create(event=world.events[2], name="New", email=f"new{n}@example.org", organisation="O",
-                                sector_id=card.sector_id, learnt="x", commitment="Meet the MIDWIVES team.",
-                                theme=None, wants_reminder=False, dedupe_key=f"new-{n}", token_hash=f"new-{n}")
+        Postcard.objects.create(
+            event=world.events[2], name="New", email=f"new{n}@example.org", organisation="O",
+            sector_id=card.sector_id, learnt="x", commitment="Meet the MIDWIVES team.", theme=None,
+            wants_reminder=False, dedupe_key=f"new-{n}", token_hash=f"new-{n}",
+        )
     after = selectors.figures(scope).suggested
     assert after.get(maternity.pk, 0) == before.get(maternity.pk, 0) + 3
     assert sum(after.values()) == sum(before.values()) + 3

@@ -1,12 +1,9 @@
 """Charts drawn on the server as SVG: they show with JavaScript off, print, and carry a title and description
-for
-screen readers. Every chart has a table of the same figures next to it (the page puts it there); a figure
-that is
-hidden from this reader (see disclosure.py) is not drawn, and its label says why.
+for screen readers. Every chart has a table of the same figures next to it (the page puts it there); a figure
+that is hidden from this reader (see disclosure.py) is not drawn, and its label says why.
 
 Colours are from the NHS.UK palette and never the only way to tell series apart: each series is named in a
-legend
-and in the table.
+legend and in the table.
 """
 
 from __future__ import annotations

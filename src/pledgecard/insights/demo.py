@@ -1,13 +1,10 @@
 """Demo data for the insights pages: the alliance's later events (2024 and 2025) with people who come back,
-check-ins,
-postcards and their reminders, answers to "How did it go?", refreshed pledges, meetings and workshops; local
-themes;
-and a demo leader. Called by `pledgecard demo`; running it again changes nothing (each event is made once,
-whole).
+check-ins, postcards and their reminders, answers to "How did it go?", refreshed pledges, meetings and
+workshops; local themes; and a demo leader. Called by `pledgecard demo`; running it again changes nothing
+(each event is made once, whole).
 
 Nothing here is left owed to anyone: reminders whose day has passed are recorded as sent (as if the worker
-sent
-them then), later ones stay scheduled for their day, and no confirmation email is queued.
+sent them then), later ones stay scheduled for their day, and no confirmation email is queued.
 """
 
 import datetime as dt
@@ -216,8 +213,7 @@ def _event(alliance, slug, title, date, venue, people, returning, seed):
 
 def _registrations(event, rng, people: int, returning: int) -> list[Registration]:
     """`returning` people from the alliance's earlier events (a few typing their address in capitals), the
-    rest
-    new; most check in on the day, a few cancel."""
+    rest new; most check in on the day, a few cancel."""
     sectors = list(Sector.objects.exclude(name="Other"))
     weights = {
         "NHS": 40,

@@ -1,20 +1,14 @@
 """What a reader may see of a count: the one place that decides, for pages, charts and downloads alike.
 
 Leaders see a count from 1 to 4 as "fewer than 5", so that nobody can be picked out of a small group;
-organisers
-see exact counts. Hiding a small count is not enough where a total is shown beside it: with one part hidden,
-the
-total minus the parts shown gives it back. So a table's figures are protected along *lines*, each a set of
-parts
-and the total they add up to (a row with its row total, a column with its column total). While a line has
-exactly
-one hidden figure, the smallest figure still shown in it (a part, or else the total) is hidden too, as "not
-shown".
-Zero is always shown: "nobody" picks nobody out.
+organisers see exact counts. Hiding a small count is not enough where a total is shown beside it: with one
+part hidden, the total minus the parts shown gives it back. So a table's figures are protected along *lines*,
+each a set of parts and the total they add up to (a row with its row total, a column with its column total).
+While a line has exactly one hidden figure, the smallest figure still shown in it (a part, or else the total)
+is hidden too, as "not shown". Zero is always shown: "nobody" picks nobody out.
 
 Not covered, and said so on the pages: the difference between two figures that are not parts of one total
-(e.g.
-registered minus attended), and sums across different tables.
+(e.g. registered minus attended), and sums across different tables.
 """
 
 from __future__ import annotations
@@ -60,8 +54,8 @@ def protect(
     values: dict[Hashable, int], lines: Iterable[Iterable[Hashable]], *, exact_counts: bool
 ) -> dict[Hashable, Cell]:
     """Cells for `values` (parts and totals, by key), hiding small counts and, line by line, whatever would
-    let
-    a hidden one be worked out from the others. `lines` name the keys that add up (parts and their total)."""
+    let a hidden one be worked out from the others. `lines` name the keys that add up (parts and their total).
+    """
     cells = {key: shown(n, exact_counts=exact_counts) for key, n in values.items()}
     if exact_counts:
         return cells

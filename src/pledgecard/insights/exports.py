@@ -1,7 +1,6 @@
 """The figures as a file: `measure,group,count`, one row per figure, exactly as the reader may see them (a
-leader's
-file says "fewer than 5" where their page does). Text that starts like a spreadsheet formula is written as
-text."""
+leader's file says "fewer than 5" where their page does). Text that starts like a spreadsheet formula is
+written as text."""
 
 import csv
 

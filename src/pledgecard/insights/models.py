@@ -7,9 +7,8 @@ from pledgecard.core.models import Alliance
 class ThemeKeywords(models.Model):
     """The words that suggest a theme for a postcard whose writer chose none, for one alliance.
 
-    An alliance without rows uses the starting lists in `insights/taxonomy.py`; its first save makes the
-    lists its
-    own. A suggestion is only ever shown as a suggestion: the postcard's own theme is never written.
+    An alliance without rows uses the starting lists in `insights/taxonomy.py`; its first save makes the lists
+    its own. A suggestion is only ever shown as a suggestion: the postcard's own theme is never written.
     """
 
     alliance = models.ForeignKey(Alliance, on_delete=models.CASCADE, related_name="theme_keywords")
@@ -43,11 +42,13 @@ class ImpactPage(models.Model):
 
 class Suggestion(models.Model):
     """The theme a postcard's words suggest under its alliance's theme words (`words_version` names them), for
-    postcards whose writer chose no theme. A cache of the taxonomy's matching: worked out once per postcard and
-    list of words (matching every word against every postcard on each page view was most of the dashboard's
-    time), thrown away when the words change. Nothing here is ever written on the postcard."""
+    postcards whose writer chose no theme. A cache of the taxonomy's matching: worked out once per postcard
+    and list of words (matching every word against every postcard on each page view was most of the
+    dashboard's time), thrown away when the words change. Nothing here is ever written on the postcard."""
 
     postcard = models.OneToOneField("pledges.Postcard", on_delete=models.CASCADE, primary_key=True,
                                     related_name="insights_suggestion")
-    theme = models.ForeignKey("pledges.Theme", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    theme = models.ForeignKey(
+        "pledges.Theme", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     words_version = models.CharField(max_length=64)

@@ -1,10 +1,8 @@
 """The figures as one reader may see them: tables (with their charts) for the pages, rows for the downloads.
 
-Every count on a page or in a download is a cell of one ledger, protected in one pass (disclosure.protect),
-so a
-figure shown in two places is hidden in both or in neither, and the lines that add up across tables
-(postcards by
-sector and by theme, each event's people and meetings, the sector grid) are protected together.
+Every count on a page or in a download is a cell of one ledger, protected in one pass (disclosure.protect), so
+a figure shown in two places is hidden in both or in neither, and the lines that add up across tables
+(postcards by sector and by theme, each event's people and meetings, the sector grid) are protected together.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The figures behind the insights pages, exact, from a handful of aggregate queries: the database counts, and
-Python only adds up the few rows of counts that come back (one per event, sector and theme at most), never rows
-of people or postcards. The number of queries does not grow with the number of events.
+Python only adds up the few rows of counts that come back (one per event, sector and theme at most), never
+rows of people or postcards. The number of queries does not grow with the number of events.
 
 Definitions, the same on every page, download and export:
 - registered: registrations with a confirmed place; attended: registrations checked in on the day;
@@ -157,8 +157,8 @@ def original_postcards():
 
 def _key(field: str):
     """A person's email address or an organisation's name, ignoring case, as a key to group and sort by. On
-    PostgreSQL it is compared byte by byte ("C" collation): sorting by a language's rules, which a key does not
-    need, took most of the time of the queries that match people across events."""
+    PostgreSQL it is compared byte by byte ("C" collation): sorting by a language's rules, which a key does
+    not need, took most of the time of the queries that match people across events."""
     key = Lower(field)
     return Collate(key, "C") if connection.vendor == "postgresql" else key
 
@@ -185,7 +185,9 @@ def postcards(scope: Scope) -> _Postcards:
     reminded = Message.objects.filter(
         scope.where("postcard__event"), kind=Message.Kind.POSTCARD_REMINDER, status=Message.Status.SENT
     ).values("postcard_id")
-    refreshed = Postcard.objects.filter(scope.where(), refreshed_from__isnull=False).values("refreshed_from_id")
+    refreshed = Postcard.objects.filter(scope.where(), refreshed_from__isnull=False).values(
+        "refreshed_from_id"
+    )
     counts = {
         "written": Count("pk", filter=ORIGINAL),
         "delivered": Count("pk", filter=ORIGINAL & Q(pk__in=reminded)),
@@ -300,7 +302,8 @@ def network(scope: Scope) -> tuple[Network, dict[int, int]]:
         .aggregate(n=Count(_key("email"), distinct=True))["n"]
     )
     # Pairs of organisations (ignoring case) whose people met in scope, those that had never met before, and
-    # the meetings across organisations (each pair of people once), from one pass over the alliance's meetings.
+    # the meetings across organisations (each pair of people once), from one pass over the alliance's
+    # meetings.
     in_scope = scope.where("round__event") & ~Q(pk__in=_second_confirmations(scope))
     pairs = (
         Meeting.objects.filter(round__event__alliance=scope.alliance.pk)
@@ -367,7 +370,9 @@ def registrations(scope: Scope) -> tuple[dict, dict]:
             returning=Count("pk", filter=confirmed & Q(pk__in=came_before)),
             ranked=Count("pk", filter=Q(pk__in=first_choices.values("registration_id"))),
             placed=Count("pk", filter=placed),
-            first_choice_placed=Count("pk", filter=Q(pk__in=placements.filter(rank=1).values("registration_id"))),
+            first_choice_placed=Count(
+                "pk", filter=Q(pk__in=placements.filter(rank=1).values("registration_id"))
+            ),
             placed_attended=Count("pk", filter=placed & Q(checked_in_at__isnull=False)),
         )
         .order_by()

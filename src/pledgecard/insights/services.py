@@ -10,8 +10,7 @@ from pledgecard.insights.taxonomy import Rule
 @transaction.atomic
 def theme_words_save(*, alliance, rules: list[Rule], by) -> int:
     """Save every theme's words as the alliance's own lists (all themes at once, so an emptied list stays
-    empty).
-    Returns how many themes have words."""
+    empty). Returns how many themes have words."""
     for rule in rules:
         ThemeKeywords.objects.update_or_create(
             alliance=alliance,

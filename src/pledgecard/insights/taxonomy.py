@@ -3,10 +3,8 @@ theme.
 
 A word matches anywhere inside the postcard's words, ignoring case ("smok" finds smoking and smoker), so the
 starting lists use stems and phrases long enough not to match by accident. Themes are tried in their usual
-order
-and the first one with a matching word is the suggestion. The writer's own choice is never changed: a
-suggestion
-is counted and shown as a suggestion only.
+order and the first one with a matching word is the suggestion. The writer's own choice is never changed: a
+suggestion is counted and shown as a suggestion only.
 
 The lists below are where every alliance starts (keyed by theme name: the Core20PLUS5 themes that migrations
 seed, and local themes an alliance may have); organisers change them on the insights "theme words" page.
@@ -175,8 +173,7 @@ class Rule:
 
 def rules_for(alliance) -> list[Rule]:
     """Each theme with its words, in the order suggestions are tried: the alliance's own lists once it has
-    saved
-    them, else the starting lists."""
+    saved them, else the starting lists."""
     from pledgecard.insights.models import ThemeKeywords
 
     themes = list(Theme.objects.all())
@@ -187,16 +184,20 @@ def rules_for(alliance) -> list[Rule]:
 
 
 def pattern(words: list[str]) -> str:
-    """One regular expression for a theme's words, matched ignoring case: a theme is one test per field, not one
-    per word (a few hundred LIKE tests a postcard were most of the dashboard's time). re.escape writes only
-    backslashes before punctuation, which PostgreSQL's expressions and SQLite's (Python's) read the same way."""
+    """One regular expression for a theme's words, matched ignoring case: a theme is one test per field, not
+    one per word (a few hundred LIKE tests a postcard were most of the dashboard's time). re.escape writes
+    only backslashes before punctuation, which PostgreSQL's expressions and SQLite's (Python's) read the same
+    way."""
     return "|".join(re.escape(word) for word in words)
 
 
 def suggestion(rules: list[Rule]):
     """An expression giving the suggested theme's id for a postcard row (None when no word matches)."""
     whens = [
-        When(Q(commitment__iregex=pattern(rule.words)) | Q(learnt__iregex=pattern(rule.words)), then=rule.theme.pk)
+        When(
+            Q(commitment__iregex=pattern(rule.words)) | Q(learnt__iregex=pattern(rule.words)),
+            then=rule.theme.pk,
+        )
         for rule in rules
         if rule.words
     ]

@@ -1,6 +1,5 @@
 """Insights pages: an alliance's and an event's figures for its organisers and leaders, their downloads, the
-theme
-words organisers edit, and the public impact page an organiser may turn on."""
+theme words organisers edit, and the public impact page an organiser may turn on."""
 
 import io
 
