@@ -126,10 +126,11 @@ def bars(
                 y += bar
         if stacked:
             shown_total = sum(s.cells[i].value or 0 for s in series)
+            # Hidden parts are not drawn; how many is said here, what they are in the table.
             words = [f"{shown_total:,}"] if shown_total or not hidden else []
             if hidden:
-                words.append(f"not drawn: {'; '.join(hidden)}")
-            note = ", ".join(words)
+                words.append(f"{len(hidden)} hidden" if len(series) > 1 else hidden[0])
+            note = " + ".join(words)
             parts.append(
                 f'<text x="{x + 6:.1f}" y="{y + bar - 5}" font-size="12" fill="{TEXT}">{escape(note)}</text>'
             )
