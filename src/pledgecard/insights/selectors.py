@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db import connection, transaction
 from django.db.models import Count, Exists, F, IntegerField, Min, OuterRef, Q, Sum, Value, Window
-from django.db.models.functions import Collate, ExtractYear, Greatest, Least, Lower
+from django.db.models.functions import Collate, ExtractYear, Greatest, Lag, Least, Lower
 
 from pledgecard.core import selectors as core_selectors
 from pledgecard.core.models import Alliance, Membership, Role, Sector
@@ -49,15 +49,27 @@ class Scope:
     alliance: Alliance
     event: Event | None = None
     year: int | None = None
+    # The ids of the events in scope and of all the alliance's events, once known (see `figures`): filtering on
+    # them spares each query a join to the events table.
+    event_ids: tuple[int, ...] | None = None
+    alliance_event_ids: tuple[int, ...] | None = None
 
     def where(self, path: str = "event") -> Q:
         """The scope as a filter on a row's event, reached through `path` (e.g. "postcard__event")."""
         if self.event is not None:
             return Q(**{path: self.event.pk})
+        if self.event_ids is not None:
+            return Q(**{f"{path}__in": self.event_ids})
         q = Q(**{f"{path}__alliance": self.alliance.pk})
         if self.year is not None:
             q &= Q(**{f"{path}__date__year": self.year})
         return q
+
+    def everywhere(self, path: str = "event") -> Q:
+        """All the alliance's events, whatever the scope (for "first time" and "came before")."""
+        if self.alliance_event_ids is not None:
+            return Q(**{f"{path}__in": self.alliance_event_ids})
+        return Q(**{f"{path}__alliance": self.alliance.pk})
 
     @property
     def starts(self) -> dt.date | None:
@@ -285,7 +297,10 @@ def network(scope: Scope) -> tuple[Network, dict[int, int]]:
             hi=Greatest("registration__sector_id", "met__sector_id"),
         )
         .values("round__event_id", "lo", "hi")
-        .annotate(n=Count("pk"))
+        .annotate(
+            n=Count("pk"),
+            across=Count("pk", filter=~Q(registration__organisation__iexact=F("met__organisation"))),
+        )
         .order_by()
     )
     result, per_event = Network(), defaultdict(int)
@@ -293,81 +308,59 @@ def network(scope: Scope) -> tuple[Network, dict[int, int]]:
         result.grid[(row["lo"], row["hi"])] = result.grid.get((row["lo"], row["hi"]), 0) + row["n"]
         per_event[row["round__event_id"]] += row["n"]
         result.meetings += row["n"]
+        result.cross_organisation += row["across"]
         if row["lo"] != row["hi"]:
             result.cross_sector += row["n"]
-    confirmed = Meeting.objects.filter(scope.where("round__event"))
+    # Everyone on either side of a meeting. Meetings are not narrowed to the scope: the registrations are, and
+    # a registration only meets people at its own event.
     result.people = (
         Registration.objects.filter(scope.where())
-        .filter(Q(pk__in=confirmed.values("registration_id")) | Q(pk__in=confirmed.values("met_id")))
+        .filter(Q(pk__in=Meeting.objects.values("registration_id")) | Q(pk__in=Meeting.objects.values("met_id")))
         .aggregate(n=Count(_key("email"), distinct=True))["n"]
     )
-    # Pairs of organisations (ignoring case) whose people met in scope, those that had never met before, and
-    # the meetings across organisations (each pair of people once), from one pass over the alliance's
-    # meetings.
-    in_scope = scope.where("round__event") & ~Q(pk__in=_second_confirmations(scope))
+    # Pairs of organisations (ignoring case) whose people met in scope, and those that had never met before: one
+    # pass over the alliance's meetings, grouped by the pair; the conditions on a pair are applied to the groups
+    # (so each key is worked out once a meeting).
     pairs = (
-        Meeting.objects.filter(round__event__alliance=scope.alliance.pk)
+        Meeting.objects.filter(scope.everywhere("round__event"))
         .annotate(
             org_a=Least(_key("registration__organisation"), _key("met__organisation")),
             org_b=Greatest(_key("registration__organisation"), _key("met__organisation")),
         )
-        .exclude(registration__organisation__iexact=F("met__organisation"))
         .values("org_a", "org_b")
-        .annotate(first=Min("round__event__date"), here=Count("pk", filter=in_scope))
-        .filter(here__gt=0)
+        .annotate(first=Min("round__event__date"), here=Count("pk", filter=scope.where("round__event")))
     )
+    pair = Q(here__gt=0) & ~Q(org_a=F("org_b"))
     starts = scope.starts
     counted = pairs.aggregate(
-        connected=Count("org_a"),
-        new=Count("org_a", filter=Q(first__gte=starts)) if starts else Count("org_a"),
-        meetings=Sum("here"),
+        connected=Count("org_a", filter=pair),
+        new=Count("org_a", filter=pair & Q(first__gte=starts)) if starts else Count("org_a", filter=pair),
     )
     result.organisation_pairs, result.new_organisation_pairs = counted["connected"], counted["new"]
-    result.cross_organisation = counted["meetings"] or 0
     return result, per_event
 
 
-def _people(alliance: Alliance):
+def _people(scope: Scope):
     return Registration.objects.filter(
-        event__alliance=alliance.pk, status=Registration.Status.CONFIRMED
+        scope.everywhere(), status=Registration.Status.CONFIRMED
     ).annotate(person=_key("email"))
 
 
-def registrations(scope: Scope) -> tuple[dict, dict]:
-    """For each event in scope: registered, attended and returning people, and the workshop figures that count
-    people (ranked, placed, placed in their first choice, placed and checked in). And for each year: people
-    (each once) and those who came in an earlier year."""
-    # A person's first event (and first year) over all the alliance's events, as a window over their rows: the
-    # registrations of people who had come before are then one uncorrelated subquery.
-    came_before = (
-        _people(scope.alliance)
-        .annotate(first_day=Window(Min("event__date"), partition_by=[F("person")]))
-        .filter(first_day__lt=F("event__date"))
-        .values("pk")
-    )
-    came_in_an_earlier_year = (
-        _people(scope.alliance)
-        .annotate(
-            year=ExtractYear("event__date"),
-            first_year=Window(Min(ExtractYear("event__date")), partition_by=[F("person")]),
-        )
-        .filter(first_year__lt=F("year"))
-        .values("pk")
-    )
+def registrations(scope: Scope) -> dict:
+    """For each event in scope: registered and attended, and the workshop figures that count people (ranked,
+    placed, placed in their first choice, placed and checked in)."""
     # Not narrowed to the scope: the registrations they are matched with already are, and narrowing them
     # would join each to its registration and event again (three times the work).
     placements = Placement.objects.all()
     first_choices = Preference.objects.filter(rank=1)
-    confirmed = Q(status=Registration.Status.CONFIRMED)
     placed = Q(pk__in=placements.values("registration_id"))
-    per_event = {
+    return {
         row["event_id"]: row
         for row in Registration.objects.filter(scope.where())
         .values("event_id")
         .annotate(
-            registered=Count("pk", filter=confirmed),
+            registered=Count("pk", filter=Q(status=Registration.Status.CONFIRMED)),
             attended=Count("pk", filter=Q(checked_in_at__isnull=False)),
-            returning=Count("pk", filter=confirmed & Q(pk__in=came_before)),
             ranked=Count("pk", filter=Q(pk__in=first_choices.values("registration_id"))),
             placed=Count("pk", filter=placed),
             first_choice_placed=Count(
@@ -377,21 +370,44 @@ def registrations(scope: Scope) -> tuple[dict, dict]:
         )
         .order_by()
     }
-    if scope.event is not None:
-        return per_event, {}  # the years table is the alliance's, not an event's
-    per_year = {
-        row["year"]: row
-        for row in _people(scope.alliance)
-        .filter(scope.where())
-        .annotate(year=ExtractYear("event__date"))
-        .values("year")
+
+
+def returning(scope: Scope) -> dict[int, dict[str, int]]:
+    """For each of the alliance's events, from its people with a confirmed place: how many had come to an
+    earlier event (`returning`); how many it was the first event of the year for (`first_of_year`: adding these
+    up over a year's events counts each person of that year once); and how many of those had come in an
+    earlier year (`returning_in_year`).
+
+    One pass: each person's registrations in date order (a window), with their first day and the year of
+    their registration before. The windowed rows are built by the ORM; the few sums over them are a plain
+    SELECT around its SQL, because Django cannot aggregate over a window (a filter on one, as a subquery, cost
+    a sort of everyone for each figure)."""
+    person = {"partition_by": [F("person")], "order_by": [F("event__date").asc(), F("pk").asc()]}
+    windowed = (
+        _people(scope)
         .annotate(
-            people=Count("person", distinct=True),
-            returning=Count("person", distinct=True, filter=Q(pk__in=came_in_an_earlier_year)),
+            event_ref=F("event_id"),
+            day=F("event__date"),
+            year=ExtractYear("event__date"),
+            first_day=Window(Min("event__date"), **person),  # in date order: the running minimum is the first
+            year_before=Window(Lag(ExtractYear("event__date")), **person),
         )
+        .values("event_ref", "day", "year", "first_day", "year_before")
         .order_by()
-    }
-    return per_event, per_year
+    )
+    sql, params = windowed.query.sql_with_params()
+    e, day, year, first, before = (connection.ops.quote_name(c) for c in
+                                   ("event_ref", "day", "year", "first_day", "year_before"))
+    query = (
+        f"SELECT {e}, SUM(CASE WHEN {first} < {day} THEN 1 ELSE 0 END),"  # noqa: S608 - our columns, the ORM's SQL
+        f" SUM(CASE WHEN {before} IS NULL OR {before} < {year} THEN 1 ELSE 0 END),"
+        f" SUM(CASE WHEN {before} < {year} THEN 1 ELSE 0 END)"
+        f" FROM ({sql}) windowed GROUP BY {e}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        return {event: {"returning": int(r or 0), "first_of_year": int(f or 0), "returning_in_year": int(ry or 0)}
+                for event, r, f, ry in cursor.fetchall()}
 
 
 def _workshops_of(event: Event) -> list[WorkshopFigures]:
@@ -476,22 +492,29 @@ def years_of(alliance: Alliance) -> list[int]:
 
 
 def figures(scope: Scope) -> Figures:
-    events = events_in(scope)
+    everything = list(Event.objects.filter(alliance=scope.alliance.pk).order_by("date", "pk"))
+    if scope.event is not None:
+        events = [scope.event]
+    else:
+        events = [e for e in everything if scope.year is None or e.date.year == scope.year]
+    scope = replace(scope, event_ids=tuple(e.pk for e in events), alliance_event_ids=tuple(e.pk for e in everything))
     rules = taxonomy.rules_for(scope.alliance)
     cards = postcards(scope)
-    people, people_by_year = registrations(scope)
+    people, back = registrations(scope), returning(scope)
     net, met = network(scope)
     cohorts = []
     for event in events:  # a handful of events: each one's counts from the queries above
         row, card = people.get(event.pk, {}), cards.by_event.get(event.pk, {})
-        cohorts.append(EventCohort(event, people=row.get("registered", 0), returning=row.get("returning", 0),
+        cohorts.append(EventCohort(event, people=row.get("registered", 0),
+                                   returning=back.get(event.pk, {}).get("returning", 0),
                                    postcards=card.get("postcards", 0), refreshed=card.get("refreshed", 0),
                                    meetings=met.get(event.pk, 0)))
     years = {}
     for cohort in cohorts if scope.event is None else []:  # the years table is the alliance's, not an event's
         y = cohort.event.date.year
-        year = years.setdefault(y, YearCohort(y, people_by_year.get(y, {}).get("people", 0),
-                                              people_by_year.get(y, {}).get("returning", 0)))
+        year = years.setdefault(y, YearCohort(y))
+        year.people += back.get(cohort.event.pk, {}).get("first_of_year", 0)
+        year.returning += back.get(cohort.event.pk, {}).get("returning_in_year", 0)
         year.postcards += cohort.postcards
         year.refreshed += cohort.refreshed
         year.meetings += cohort.meetings
