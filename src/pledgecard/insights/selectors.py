@@ -49,8 +49,8 @@ class Scope:
     alliance: Alliance
     event: Event | None = None
     year: int | None = None
-    # The ids of the events in scope and of all the alliance's events, once known (see `figures`): filtering on
-    # them spares each query a join to the events table.
+    # The ids of the events in scope and of all the alliance's events, once known (see `figures`): filtering
+    # on them spares each query a join to the events table.
     event_ids: tuple[int, ...] | None = None
     alliance_event_ids: tuple[int, ...] | None = None
 
@@ -315,12 +315,14 @@ def network(scope: Scope) -> tuple[Network, dict[int, int]]:
     # a registration only meets people at its own event.
     result.people = (
         Registration.objects.filter(scope.where())
-        .filter(Q(pk__in=Meeting.objects.values("registration_id")) | Q(pk__in=Meeting.objects.values("met_id")))
+        .filter(
+            Q(pk__in=Meeting.objects.values("registration_id")) | Q(pk__in=Meeting.objects.values("met_id"))
+        )
         .aggregate(n=Count(_key("email"), distinct=True))["n"]
     )
-    # Pairs of organisations (ignoring case) whose people met in scope, and those that had never met before: one
-    # pass over the alliance's meetings, grouped by the pair; the conditions on a pair are applied to the groups
-    # (so each key is worked out once a meeting).
+    # Pairs of organisations (ignoring case) whose people met in scope, and those that had never met before:
+    # one pass over the alliance's meetings, grouped by the pair; the conditions on a pair are applied to the
+    # groups (so each key is worked out once a meeting).
     pairs = (
         Meeting.objects.filter(scope.everywhere("round__event"))
         .annotate(
@@ -374,14 +376,14 @@ def registrations(scope: Scope) -> dict:
 
 def returning(scope: Scope) -> dict[int, dict[str, int]]:
     """For each of the alliance's events, from its people with a confirmed place: how many had come to an
-    earlier event (`returning`); how many it was the first event of the year for (`first_of_year`: adding these
-    up over a year's events counts each person of that year once); and how many of those had come in an
+    earlier event (`returning`); how many it was the first event of the year for (`first_of_year`: adding
+    these up over a year's events counts each person of that year once); and how many of those had come in an
     earlier year (`returning_in_year`).
 
-    One pass: each person's registrations in date order (a window), with their first day and the year of
-    their registration before. The windowed rows are built by the ORM; the few sums over them are a plain
-    SELECT around its SQL, because Django cannot aggregate over a window (a filter on one, as a subquery, cost
-    a sort of everyone for each figure)."""
+    One pass: each person's registrations in date order (a window), with their first day and the year of their
+    registration before. The windowed rows are built by the ORM; the few sums over them are a plain SELECT
+    around its SQL, because Django cannot aggregate over a window (a filter on one, as a subquery, cost a sort
+    of everyone for each figure)."""
     person = {"partition_by": [F("person")], "order_by": [F("event__date").asc(), F("pk").asc()]}
     windowed = (
         _people(scope)
@@ -406,8 +408,10 @@ def returning(scope: Scope) -> dict[int, dict[str, int]]:
     )
     with connection.cursor() as cursor:
         cursor.execute(query, params)
-        return {event: {"returning": int(r or 0), "first_of_year": int(f or 0), "returning_in_year": int(ry or 0)}
-                for event, r, f, ry in cursor.fetchall()}
+        return {
+            event: {"returning": int(r or 0), "first_of_year": int(f or 0), "returning_in_year": int(ry or 0)}
+            for event, r, f, ry in cursor.fetchall()
+        }
 
 
 def _workshops_of(event: Event) -> list[WorkshopFigures]:
@@ -497,7 +501,9 @@ def figures(scope: Scope) -> Figures:
         events = [scope.event]
     else:
         events = [e for e in everything if scope.year is None or e.date.year == scope.year]
-    scope = replace(scope, event_ids=tuple(e.pk for e in events), alliance_event_ids=tuple(e.pk for e in everything))
+    scope = replace(
+        scope, event_ids=tuple(e.pk for e in events), alliance_event_ids=tuple(e.pk for e in everything)
+    )
     rules = taxonomy.rules_for(scope.alliance)
     cards = postcards(scope)
     people, back = registrations(scope), returning(scope)
