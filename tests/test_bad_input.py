@@ -26,7 +26,7 @@ from markupsafe import escape
 from pledgecard.core.models import Alliance, Sector
 from pledgecard.delivery.models import Message
 from pledgecard.events.models import Event
-from pledgecard.pledges.models import FollowUp, Postcard
+from pledgecard.pledges.models import FollowUp, Postcard, Theme
 
 from .conftest import make_organiser, postcard_data
 
@@ -502,6 +502,20 @@ def form_cases(event):
             "/organise/people/erase/",
             lambda: {"email": "amina@example.org", "confirm": "yes"},
         ),
+        (
+            "theme-words",
+            organiser,
+            f"/organise/alliances/{event.alliance.slug}/insights/theme-words/",
+            f"/organise/alliances/{event.alliance.slug}/insights/theme-words/",
+            lambda: {f"theme_{Theme.objects.get(name='Maternity').pk}": "pregnan, midwi"},
+        ),
+        (
+            "impact-page",
+            organiser,
+            f"/organise/alliances/{event.alliance.slug}/insights/impact-page/",
+            f"/organise/alliances/{event.alliance.slug}/insights/impact-page/",
+            lambda: {"public": "yes"},
+        ),
         *_issue11_cases(event, attendee, organiser, postcard),
     ]
 
@@ -546,7 +560,7 @@ def _story_data(**overrides):
 
 FORMS = ["postcard", "follow-up", "refresh", "stop", "paper", "import", "alliance", "event", "reschedule",
          "erase a person", "story", "story-resubmit", "resource", "link", "story-return", "wall-settings",
-         "wall-bulk", "wall-report"]
+         "wall-bulk", "wall-report", "theme-words", "impact-page"]
 
 
 def _case(event, name):
@@ -1256,6 +1270,8 @@ def every_form_page(client, event, organiser):
             f"/organise/events/{event.slug}/attendees/",
             f"/organise/events/{event.slug}/meet/",
             "/organise/people/",
+            f"/organise/alliances/{event.alliance.slug}/insights/theme-words/",
+            f"/organise/alliances/{event.alliance.slug}/insights/impact-page/",
         ]
     ]
     pages += _issue11_pages(event, attendee, client, postcard)

@@ -128,6 +128,17 @@ URL                                                         | anon GET | anon PO
 /organise/alliances/{alliance}/notify/remove/               | login    | login     | 405       | 403        | 405     | 302→/organise/alliances/{alliance}/notify/
 /organise/events/{event}/reminders/{upload}/fallback/       | login    | login     | 405       | 403        | 405     | 404
 /organise/events/{event}/postcards/{postcard}/letter.pdf    | login    | login     | 403       | 403        | 200     | 200
+/organise/alliances/{alliance}/insights/                    | login    | login     | 403       | 405        | 200     | 405
+/organise/alliances/{alliance}/insights/?year=1999          | login    | login     | 403       | 405        | 400     | 405
+/organise/alliances/{alliance}/insights.csv                 | login    | login     | 403       | 405        | 200     | 405
+/organise/alliances/{alliance}/insights.xlsx                | login    | login     | 403       | 405        | 200     | 405
+/organise/alliances/{alliance}/insights/theme-words/        | login    | login     | 403       | 403        | 200     | 302→/organise/alliances/{alliance}/insights/theme-words/
+/organise/alliances/{alliance}/insights/impact-page/        | login    | login     | 403       | 403        | 200     | 400
+/organise/events/{event}/insights/                          | login    | login     | 403       | 405        | 200     | 405
+/organise/events/{event}/insights.csv                       | login    | login     | 403       | 405        | 200     | 405
+/organise/events/{event}/insights.xlsx                      | login    | login     | 403       | 405        | 200     | 405
+/impact/{alliance}/                                         | 404      | 405       | 404       | 405        | 404     | 405
+/impact/no-such/                                            | 404      | 405       | 404       | 405        | 404     | 405
 /notify/callback/{alliance}/                                | 405      | 401       | 405       | 401        | 405     | 401
 /organise/people/                                           | login    | login     | 200       | 400        | 200     | 400
 /organise/people/export/                                    | login    | login     | 405       | 400        | 405     | 400

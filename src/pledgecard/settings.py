@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "pledgecard.networking",
     "pledgecard.resources",
     "pledgecard.stories",
+    "pledgecard.insights",
 ]
 
 MIDDLEWARE = [

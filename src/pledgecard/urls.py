@@ -106,6 +106,7 @@ urlpatterns = [
     path("", include(workshop_patterns)),
     path("organise/", include(organise_patterns)),
     path("organise/", include("pledgecard.core.urls")),
+    path("", include("pledgecard.insights.urls")),
     *delivery_urls.urlpatterns,
     path("", include("pledgecard.resources.urls")),
     path("", include("pledgecard.stories.urls")),

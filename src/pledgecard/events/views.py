@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from pledgecard.core import selectors
-from pledgecard.core.models import AuditEntry
+from pledgecard.core.models import AuditEntry, Role
 from pledgecard.events import services
 from pledgecard.events.forms import AllianceForm, EventForm, RescheduleForm
 from pledgecard.pledges import services as pledges
@@ -18,7 +18,9 @@ from pledgecard.pledges import services as pledges
 @login_required
 def home(request):
     alliances = selectors.alliances_for(request.user).prefetch_related("events")
-    return render(request, "events/home.jinja", {"alliances": alliances, "page_title": "Your events"})
+    leading = selectors.alliances_for(request.user, roles=(Role.LEADER,)).prefetch_related("events")
+    return render(request, "events/home.jinja", {"alliances": alliances, "leading": leading,
+                                                 "page_title": "Your events"})
 
 
 @login_required

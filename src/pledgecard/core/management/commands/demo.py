@@ -12,6 +12,7 @@ from django.db import transaction
 
 from pledgecard.core.models import Alliance, Membership, Role, Sector
 from pledgecard.events.models import AgendaItem, Event, Registration
+from pledgecard.insights import demo as insights_demo
 from pledgecard.pledges import demo_wall, services as pledges
 from pledgecard.resources import demo as resources_demo
 from pledgecard.stories import demo as stories_demo
@@ -112,6 +113,7 @@ class Command(BaseCommand):
             demo_wall.load(event)
         self.stdout.write(self.style.SUCCESS(f"Demo ready: event '{EVENT_SLUG}' ({event.postcards.count()} postcards)."))
         self.stdout.write(f"Organiser sign-in: {DEMO_ORGANISER_EMAIL} / {DEMO_ORGANISER_PASSWORD}")
+        insights_demo.load(self.stdout)  # later events, follow-ups and meetings for the insights pages; a leader
 
     def organiser(self):
         User = get_user_model()
