@@ -93,6 +93,13 @@ WORDS = {
         if _records(d) != "0 records"
         else "Asked to erase a person: nothing was held"
     ),
+    # Insights (the insights app writes these).
+    "insights.theme_words": lambda d: (
+        f"Changed the words that suggest themes ({_plural(d.get('themes_with_words'), 'theme')} with words)"
+    ),
+    "insights.impact_page": lambda d: (
+        "Turned the public impact page on" if d.get("public") else "Turned the public impact page off"
+    ),
     # Resources, short links, stories and the pledge wall (their apps write these).
     "links.add": lambda d: f"Made the short link /go/{d.get('code', '')} to {d.get('url', '')}",
     "resources.add": lambda d: f"Added the resource “{d.get('title', '')}”",
