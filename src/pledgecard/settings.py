@@ -226,6 +226,9 @@ PLEDGECARD_ENCRYPTION_KEY = os.environ.get("PLEDGECARD_ENCRYPTION_KEY", "")
 # the event's reminder day and the postcard's own last reminder): pledges/retention.py.
 PLEDGECARD_POSTCARD_RETENTION_MONTHS = int(os.environ.get("PLEDGECARD_POSTCARD_RETENTION_MONTHS", "12"))
 
+# Print files (badges, postcards, room lists) name people: deleted this many hours after they are made.
+PLEDGECARD_PRINT_KEPT_HOURS = float(os.environ.get("PLEDGECARD_PRINT_KEPT_HOURS", "24"))
+
 # NHS deployments may load the Frutiger font from the NHS asset host (e.g. https://assets.nhs.uk).
 PLEDGECARD_FONT_HOST = os.environ.get("PLEDGECARD_FONT_HOST", "")
 
@@ -237,6 +240,7 @@ PLEDGECARD_PERIODIC_JOBS = [
     "pledgecard.delivery.fallback.fallbacks_auto",
     "pledgecard.core.ratelimit.counters_prune",
     "pledgecard.core.jobs.jobs_forget",
+    "pledgecard.events.print_jobs.print_files_forget",
     "pledgecard.pledges.retention.postcards_expire",
 ]
 PLEDGECARD_PERIODIC_SECONDS = float(os.environ.get("PLEDGECARD_PERIODIC_SECONDS", "60"))

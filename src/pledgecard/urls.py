@@ -69,7 +69,6 @@ organise_patterns = (
         path("events/<slug:slug>/workshops/allocate/", workshops.allocate, name="allocate"),
         path("events/<slug:slug>/workshops/placements/", workshops.placements, name="placements"),
         path("events/<slug:slug>/workshops/placements.csv", workshops.placements_csv, name="placements_csv"),
-        path("events/<slug:slug>/workshops/placements.pdf", workshops.placements_pdf, name="placements_pdf"),
         path("events/<slug:slug>/workshops/placements/<int:pk>/lock/", workshops.placement_lock,
              name="placement_lock"),
         path("events/<slug:slug>/workshops/publish/", workshops.publish, name="publish"),

@@ -12,6 +12,7 @@ class EventsConfig(AppConfig):
             emails,  # noqa: F401 - message writers
             imports,  # noqa: F401 - the attendee import's background job
             personal_data,
+            print_jobs,  # noqa: F401 - printing's background job
         )
 
         # What this app holds about a person, for `pledgecard people export|erase` and the organisers' page.
