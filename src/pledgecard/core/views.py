@@ -5,13 +5,6 @@ from django.shortcuts import get_object_or_404, render
 
 from pledgecard.core.models import Job, Membership, Role
 
-from pledgecard.events.models import Event
-
-
-def index(request):
-    events = Event.objects.filter(postcards_open=True).select_related("alliance")[:20]
-    return render(request, "core/index.jinja", {"events": events})
-
 
 def privacy(request):
     return render(request, "core/privacy.jinja", {"page_title": "How we use your information"})

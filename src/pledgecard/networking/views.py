@@ -138,7 +138,7 @@ def meet_confirm(request, public_id):
             form.add_error("code", str(exc))
         else:
             messages.success(request, f"You met {meeting.met.name}. Thank you!")
-            return redirect("workshops:meet", public_id=registration.public_id)
+            return redirect("networking:meet", public_id=registration.public_id)
     return _meet_page(request, registration, code_form=form, status=400)
 
 
@@ -153,7 +153,7 @@ def meet_sharing(request, public_id):
         setattr(wishes, name, value)
     wishes.save()
     messages.success(request, "Saved.")
-    return redirect("workshops:meet", public_id=registration.public_id)
+    return redirect("networking:meet", public_id=registration.public_id)
 
 
 def meet_vcf(request, public_id, member_id):

@@ -224,7 +224,7 @@ def choose(request, public_id):
         services.choices_save(registration, form.cleaned_data["ordered"],
                               no_preference=form.cleaned_data["no_preference"])
         messages.success(request, "Your choices are saved. You can change them until choosing closes.")
-        return redirect("workshops:registration", public_id=registration.public_id)
+        return redirect("events:registration", public_id=registration.public_id)
     context = {"registration": registration, "event": event, "form": form, "workshops": workshops,
                "page_title": "Choose your workshops"}
     return render(request, "workshops/choose.jinja", context, status=400 if form.errors else 200)
