@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "pledgecard.resources",
     "pledgecard.stories",
     "pledgecard.insights",
+    "pledgecard.demo",  # last: the demo may import every app; none imports it
 ]
 
 MIDDLEWARE = [
