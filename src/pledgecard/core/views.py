@@ -1,6 +1,7 @@
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 
 from pledgecard.core.models import Job, Membership, Role
@@ -11,9 +12,10 @@ def privacy(request):
 
 
 def bare(request):
-    """The benchmark's baseline: the cheapest page Django can serve, through the same middleware."""
-    from django.http import HttpResponse
-
+    """The benchmark's baseline: the cheapest page Django can serve, through the same middleware. Only for the
+    benchmarks (PLEDGECARD_BENCH=1): anywhere else it is a page nobody needs, so it is not there (404)."""
+    if not settings.PLEDGECARD_BENCH:
+        raise Http404("No such page.")
     return HttpResponse("<!doctype html><title>ok</title><p>ok</p>")
 
 
