@@ -15,10 +15,10 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from pledgecard.core import selectors
 from pledgecard.core.forms import NHSForm
 from pledgecard.core.models import AuditEntry
 from pledgecard.events import print_jobs, printing
+from pledgecard.events.selectors import access_event
 
 
 class BlankPostcardsForm(NHSForm):
@@ -43,7 +43,7 @@ def _sheets_for(people: int) -> int:
 
 @login_required
 def print_index(request, slug, blank_form=None):
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     count = printing.confirmed(event).count()
     context = {
         "event": event,
@@ -60,7 +60,7 @@ def print_index(request, slug, blank_form=None):
 @require_POST
 def print_start(request, slug):
     """Start making a whole list's PDF in the background, and show its progress."""
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     what = request.POST.get("what", "")
     if what not in print_jobs.WHAT:
         messages.error(request, "Choose what to print from this page.")
@@ -83,7 +83,7 @@ def print_start(request, slug):
 def print_download(request, slug, job_id):
     """A print job's finished PDF, for organisers of the event's alliance only (checked now, not when the
     job was started: someone who has since left the alliance cannot fetch it)."""
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     path = print_jobs.print_file(event, job_id)
     if path is None:
         text = (f"It may have been deleted: print files are deleted {print_jobs.kept_for_text()} after they "
@@ -128,7 +128,7 @@ def _whole_list(request, event):
 @login_required
 def badges_pdf(request, slug):
     """One person's badge (a lost badge, a late arrival), made at once."""
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     if "registration" not in request.GET:
         return _whole_list(request, event)
     people = _one(request, event)
@@ -140,7 +140,7 @@ def badges_pdf(request, slug):
 @login_required
 def postcards_pdf(request, slug):
     """One person's personal postcard, made at once."""
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     if "registration" not in request.GET:
         return _whole_list(request, event)
     people = _one(request, event)
