@@ -29,6 +29,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from markupsafe import Markup
 
+from pledgecard.events import qr as _qr_masks  # noqa: F401 - segno's mask choice, vectorised (qr.py)
+
 CARDS_PER_SHEET = 4
 MAX_BLANK_SHEETS = 500
 # Sheets laid out together, in one WeasyPrint document: a print job's part (print_jobs.py). Measured on 2,000
@@ -124,7 +126,8 @@ def qr_img(url: str, alt: str) -> Markup:
     module; the templates draw it at its printed size with `image-rendering: pixelated`, so the PDF keeps
     sharp square modules (/Interpolate false). Measured: an inline SVG cost WeasyPrint about 7 ms more per
     card to parse and draw (its path parser is pure Python), and an identical PNG is embedded once however
-    many postcards carry it.
+    many postcards carry it. segno's choice of mask is computed in numpy (events/qr.py): the same code, 3×
+    sooner.
     """
     uri = segno.make(url, error="m", micro=False).png_data_uri(scale=1, border=4)
     return Markup('<img class="qr" src="{}" alt="{}">').format(uri, alt)
@@ -363,14 +366,6 @@ def _svg_uri(width_mm: float, height_mm: float, body: str) -> str:
     return "data:image/svg+xml," + urllib.parse.quote(svg)  # nothing left for HTML to escape
 
 
-@functools.cache
-def writing_lines(width_mm: float) -> str:
-    """Three lines to write on, 6.25 mm apart (a postcard's answer), as an SVG data URI 18.75 mm high."""
-    body = "".join(f"<rect x='0' y='{6.25 * n - 0.25:g}' width='{width_mm:g}' height='0.25' fill='#768692'/>"
-                   for n in (1, 2, 3))
-    return _svg_uri(width_mm, 18.75, body)
-
-
 TICK_BOX = _svg_uri(3.8, 3.8, "<rect x='0.175' y='0.175' width='3.45' height='3.45' fill='none' "
                               "stroke='#212b32' stroke-width='0.35'/>")
 
@@ -438,7 +433,7 @@ def postcards_run(event, people: list[PostcardPerson] | None = None, *, sheets: 
     url = postcard_page_url(event)
     context = {
         "event": event, "title": title, **A4_LANDSCAPE_A6,
-        "writing_lines": writing_lines(A4_LANDSCAPE_A6["card_w"] - 16), "tick_box": TICK_BOX,
+        "tick_box": TICK_BOX,
         "qr": qr_img(url, f"QR code: opens the postcard page of {event.title}"),
         "display_url": url.split("://", 1)[-1],
     }
