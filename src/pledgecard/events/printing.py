@@ -29,7 +29,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from markupsafe import Markup
 
-from pledgecard.events import qr as _qr_masks  # noqa: F401 - segno's mask choice, vectorised (qr.py)
+from pledgecard.events import qr  # segno's mask choice, vectorised, and a PNG WeasyPrint takes as it is
 
 CARDS_PER_SHEET = 4
 MAX_BLANK_SHEETS = 500
@@ -129,7 +129,7 @@ def qr_img(url: str, alt: str) -> Markup:
     many postcards carry it. segno's choice of mask is computed in numpy (events/qr.py): the same code, 3×
     sooner.
     """
-    uri = segno.make(url, error="m", micro=False).png_data_uri(scale=1, border=4)
+    uri = qr.png_data_uri(segno.make(url, error="m", micro=False), border=4)
     return Markup('<img class="qr" src="{}" alt="{}">').format(uri, alt)
 
 

@@ -9,6 +9,10 @@ product makes (badges, postcards, the event's QR page) is segno's code, only soo
 
 from __future__ import annotations
 
+import base64
+import struct
+import zlib
+
 import numpy as np
 from segno import encoder as _encoder
 
@@ -121,3 +125,27 @@ def find_and_apply_best_mask(matrix, width, height, proposed_mask=None):
 
 
 _encoder.find_and_apply_best_mask = find_and_apply_best_mask
+
+
+_DARK_TO_BLACK = bytes.maketrans(b"\x00\x01", b"\xff\x00")
+
+
+def png_data_uri(code, border: int = 4) -> str:
+    """The code as an 8-bit greyscale PNG of one pixel per module (with a `border`-module quiet zone), as a
+    data URI. Written here rather than by segno: its 1-bit PNG made WeasyPrint convert every code to RGB and
+    encode it twice with Pillow (about 2 ms a badge); a greyscale PNG it takes as it is, and embeds as a
+    one-channel image."""
+    size = len(code.matrix) + 2 * border
+    quiet = b"\x00" + b"\xff" * size
+    edge = b"\xff" * border
+    rows = [quiet] * border + [b"\x00" + edge + bytes(row).translate(_DARK_TO_BLACK) + edge
+                               for row in code.matrix] + [quiet] * border
+    return "data:image/png;base64," + base64.b64encode(
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 0, 0, 0, 0))
+        + _chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
+        + _chunk(b"IEND", b"")).decode()
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
