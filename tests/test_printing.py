@@ -578,3 +578,71 @@ def test_qr_codes_are_segnos_own_with_its_choice_of_mask(monkeypatch):
     for url, a, b in zip(urls, ours, theirs, strict=True):
         assert (a.mask, a.version, a.matrix) == (b.mask, b.version, b.matrix), url
     assert segno.make("M1", micro=True).is_micro  # Micro QR codes: left to segno
+
+
+CHILD_WORKER = """
+import time, django
+django.setup()
+from pledgecard.core import jobs
+from pledgecard.events import printing
+printing.SHEETS_PER_RENDER = 1
+real = printing.html_to_pdf
+printing.html_to_pdf = lambda documents: (time.sleep(0.4), real(documents))[1]  # slow enough to be killed
+jobs.jobs_run_due()
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_killed_with_sigkill_mid_job_is_carried_on_by_the_next(event, organiser, settings,
+                                                                             monkeypatch, tmp_path):
+    """A worker process running the job gets kill -9 after two parts; the next worker (here, this process)
+    takes the job over when the lease runs out, keeps the two parts and makes the rest."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from django.utils import timezone
+
+    from pledgecard.core import jobs
+    from pledgecard.events import print_jobs
+
+    from .test_delivery_reliability import ROOT, subprocess_database_url
+
+    monkeypatch.setattr(printing, "SHEETS_PER_RENDER", 1)
+    for n in range(20):
+        person(event, f"Person {n:02d}", f"Organisation {n}")
+    client = Client()
+    client.force_login(organiser)
+    job = _start(client, event)
+    env = {**os.environ, "DATABASE_URL": subprocess_database_url(), "PLEDGECARD_MEDIA_ROOT": settings.MEDIA_ROOT,
+           "DJANGO_SETTINGS_MODULE": "pledgecard.settings", "PYTHONUNBUFFERED": "1"}
+    log = tmp_path / "worker.log"
+    with log.open("wb") as out:
+        worker = subprocess.Popen([sys.executable, "-c", CHILD_WORKER], cwd=ROOT, env=env,  # noqa: S603
+                                  stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 90
+        while Job.objects.get(pk=job.pk).done < 2:
+            assert worker.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "the worker made no progress: " + log.read_text()
+            time.sleep(0.05)
+    finally:
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+    job.refresh_from_db()
+    assert job.status == Job.Status.RUNNING and 2 <= job.done < 5, log.read_text()
+    kept = {p.name for p in print_jobs.print_folder(job.pk).glob("part-*.pdf")}
+    assert len(kept) >= 2
+    Job.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now() - dt.timedelta(seconds=1))
+    renders = []
+    real = printing.html_to_pdf
+    monkeypatch.setattr(printing, "html_to_pdf", lambda documents: (renders.append(1), real(documents))[1])
+    assert jobs.jobs_run_due() == 1
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE and job.attempts == 2
+    assert len(renders) == 5 - len(kept)  # only the parts the killed worker had not finished
+    reader = pdf(client.get(job.result["next_url"]))
+    assert len(reader.pages) == 5 and text_of(reader).count("Person ") == 20
+    assert_accessible(reader, "Badges – Test event")
