@@ -11,8 +11,8 @@ templates), then `--repeats` timed runs. The two sides alternate (before, after,
 ratio before ÷ after is taken within each repeat, then its median: on a shared machine the ratio moves much
 less than the times. No database: the people are made up, with realistic names, organisations, roles,
 sectors, two workshops for most, and real-length private links. Reported: median wall and CPU seconds, CPU
-milliseconds per card, pages, size, and peak memory (max RSS of the process doing the work, with any
-children). Run: `python -m bench.printing [--quick] [--repeats N] [--sizes 140,2000] [--before REV]`.
+milliseconds per card, pages, size, and peak memory: the largest max RSS of the process doing the work and
+of its children (the after side joins the parts in a child process), taken before the PDF is read back. Run: `python -m bench.printing [--quick] [--repeats N] [--sizes 140,2000] [--before REV]`.
 """
 
 import argparse
@@ -146,8 +146,9 @@ def child(kind: str, n: int, repeats: int, side: str) -> dict:
         html_s, pdf = job()
         runs.append({"wall_s": time.perf_counter() - wall, "cpu_s": _cpu_with_children() - cpu,
                      "html_s": html_s})
-    reader = PdfReader(io.BytesIO(pdf))
+    # Before reading the PDF back: pypdf's own memory is not the product's.
     peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    reader = PdfReader(io.BytesIO(pdf))
     return {"kind": kind, "people": n, "side": side, "runs": runs, "pages": len(reader.pages),
             "tagged": "/StructTreeRoot" in reader.trailer["/Root"], "bytes": len(pdf),
             "peak_rss_mib": round(peak / 1024, 1)}

@@ -34,7 +34,8 @@ from pledgecard.events import qr  # segno's mask choice, vectorised, and a PNG W
 CARDS_PER_SHEET = 4
 MAX_BLANK_SHEETS = 500
 # Sheets laid out together, in one WeasyPrint document: a print job's part (print_jobs.py). Measured on 2,000
-# badges: 50 sheets a part kept the worker under 200 MiB; fewer cost more per sheet (fonts, styles each part).
+# badges: with 50 sheets a part the worker peaked at about 155 MiB (the join, in its own process, 190 MiB);
+# smaller parts cost more per sheet (each part loads its styles and embeds its fonts again).
 SHEETS_PER_RENDER = 50
 # Sheet geometry for events/print/_sheets.html (millimetres); 148.5 not 148, so four cards tile A4 exactly.
 A4_PORTRAIT_A6 = {"page": "A4", "card_w": 105, "card_h": 148.5}
@@ -291,62 +292,20 @@ def html_to_pdf(documents: list[str]) -> bytes:
     return rendered[0].copy(pages).write_pdf(pdf_variant=PDF_VARIANT)
 
 
-def _copied(pdf, value):
-    """A parent-tree value (a direct array of indirect elements, or one element) copied into `pdf`."""
-    import pikepdf
-
-    if isinstance(value, pikepdf.Array) and not value.is_indirect:
-        return pikepdf.Array([pdf.copy_foreign(v) if v.is_indirect else v for v in value])
-    return pdf.copy_foreign(value)
-
-
 def pdf_join(paths: list, out_path) -> None:
-    """Join tagged PDFs (parts of one print run, each made by `html_to_pdf`) into one tagged PDF at out_path.
+    """Join tagged PDF parts into one tagged PDF at out_path (events/pdfjoin.py), in a process of its own.
 
-    The first part is the base: its catalog (language, title, PDF/UA metadata, viewer preferences) stays.
-    Each later part's pages are appended and its structure tree grafted under the base's Document element:
-    each page's /StructParents key is moved past the keys already used and its parent-tree entry copied,
-    so screen readers still find every card's headings and every QR code's alternative text. qpdf copies the
-    page contents straight from the part files while writing (they stay open until then), so memory holds
-    the objects' skeleton, never every page's drawing at once.
-    """
-    import contextlib
+    qpdf holds every part's objects while it writes (for 2,000 badges, 160 MiB more than a part needs); in a
+    fresh interpreter that imports only pikepdf, that memory is its own and is given back when it exits,
+    instead of staying with the worker. It also keeps a crash in qpdf's C++ away from the worker."""
+    import subprocess
+    import sys
 
-    import pikepdf
-
-    with contextlib.ExitStack() as stack:
-        base = stack.enter_context(pikepdf.open(paths[0]))
-        root = base.Root.StructTreeRoot
-        [document] = root.K
-        nums = root.ParentTree.Nums
-        next_key = max((int(k) for k in nums[::2]), default=-1) + 1
-        for path in paths[1:]:
-            part = stack.enter_context(pikepdf.open(path))
-            part_root = part.Root.StructTreeRoot
-            [part_document] = part_root.K
-            first_page = len(base.pages)
-            for page in part.pages:
-                base.pages.append(page)  # copied with the same copier as the elements below: /Pg stays right
-            offset = next_key
-            for page in base.pages[first_page:]:
-                if "/StructParents" in page.obj:
-                    page.obj.StructParents = int(page.obj.StructParents) + offset
-            kids = list(part_document.K)
-            for kid in kids:
-                if not isinstance(kid, pikepdf.Dictionary):
-                    raise ValueError("A part's Document element holds marked content directly")
-                del kid["/P"]  # not the part's Document: it would be copied along
-            for kid in kids:
-                copied = base.copy_foreign(kid)
-                copied.P = document
-                document.K.append(copied)
-            part_nums = part_root.ParentTree.Nums
-            for key, value in zip(part_nums[::2], part_nums[1::2], strict=True):
-                nums.append(int(key) + offset)
-                nums.append(_copied(base, value))
-                next_key = max(next_key, int(key) + offset + 1)
-        root.ParentTreeNextKey = next_key
-        base.save(out_path)
+    done = subprocess.run(  # noqa: S603 - our own interpreter and module, file paths we made
+        [sys.executable, "-m", "pledgecard.events.pdfjoin", str(out_path), *map(str, paths)],
+        capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise RuntimeError(f"Joining the parts failed: {done.stderr.strip()[-2000:]}")
 
 
 @functools.cache
