@@ -592,7 +592,7 @@ jobs.jobs_run_due()
 """
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_real_worker_killed_with_sigkill_mid_job_is_carried_on_by_the_next(event, organiser, settings,
                                                                              monkeypatch, tmp_path):
     """A worker process running the job gets kill -9 after two parts; the next worker (here, this process)
