@@ -12,7 +12,8 @@ ratio before ÷ after is taken within each repeat, then its median: on a shared 
 less than the times. No database: the people are made up, with realistic names, organisations, roles,
 sectors, two workshops for most, and real-length private links. Reported: median wall and CPU seconds, CPU
 milliseconds per card, pages, size, and peak memory: the largest max RSS of the process doing the work and
-of its children (the after side joins the parts in a child process), taken before the PDF is read back. Run: `python -m bench.printing [--quick] [--repeats N] [--sizes 140,2000] [--before REV]`.
+of its children (the after side joins the parts in a child process), taken before the PDF is read back.
+Run: `python -m bench.printing [--quick] [--repeats N] [--sizes 140,2000] [--before REV]`.
 """
 
 import argparse

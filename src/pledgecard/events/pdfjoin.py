@@ -17,23 +17,43 @@ def _copied(pdf, value):
     return pdf.copy_foreign(value)
 
 
-def pdf_join(paths: list, out_path) -> None:
+def pdf_join(paths: list, out_path, *, parts_per_round: int = 2) -> None:
     """Join tagged PDFs (parts of one print run, each made by `html_to_pdf`) into one tagged PDF at out_path.
 
     The first part is the base: its catalog (language, title, PDF/UA metadata, viewer preferences) stays.
     Each later part's pages are appended and its structure tree grafted under the base's Document element:
     each page's /StructParents key is moved past the keys already used and its parent-tree entry copied,
-    so screen readers still find every card's headings and every QR code's alternative text. qpdf copies the
-    page contents straight from the part files while writing (they stay open until then), so memory holds
-    the objects' skeleton, never every page's drawing at once.
+    so screen readers still find every card's headings and every QR code's alternative text.
+
+    In rounds of `parts_per_round` parts, each saved and opened again: qpdf keeps every object it has read
+    of every open file, and copies page contents from the parts only when it writes, so joining all parts
+    in one go held them all twice (400 MiB for 2,000 postcards; in rounds of two, 250 MiB). A round's
+    parts are closed when it is saved; the next round reads the joined file lazily.
     """
+    import os
+
+    current = paths[0]
+    rest = list(paths[1:])
+    round_number = 0
+    while True:
+        batch, rest = rest[:parts_per_round], rest[parts_per_round:]
+        target = out_path if not rest else f"{out_path}.round-{round_number}"
+        _join_round(current, batch, target)
+        if current != paths[0]:
+            os.unlink(current)
+        if not rest:
+            return
+        current, round_number = target, round_number + 1
+
+
+def _join_round(base_path, paths: list, out_path) -> None:
     with contextlib.ExitStack() as stack:
-        base = stack.enter_context(pikepdf.open(paths[0]))
+        base = stack.enter_context(pikepdf.open(base_path))
         root = base.Root.StructTreeRoot
         [document] = root.K
         nums = root.ParentTree.Nums
         next_key = max((int(k) for k in nums[::2]), default=-1) + 1
-        for path in paths[1:]:
+        for path in paths:
             part = stack.enter_context(pikepdf.open(path))
             part_root = part.Root.StructTreeRoot
             [part_document] = part_root.K

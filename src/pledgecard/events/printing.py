@@ -34,7 +34,7 @@ from pledgecard.events import qr  # segno's mask choice, vectorised, and a PNG W
 CARDS_PER_SHEET = 4
 MAX_BLANK_SHEETS = 500
 # Sheets laid out together, in one WeasyPrint document: a print job's part (print_jobs.py). Measured on 2,000
-# badges: with 50 sheets a part the worker peaked at about 155 MiB (the join, in its own process, 190 MiB);
+# badges: with 50 sheets a part the worker peaked at about 155 MiB (the join, in its own process, ~200 MiB);
 # smaller parts cost more per sheet (each part loads its styles and embeds its fonts again).
 SHEETS_PER_RENDER = 50
 # Sheet geometry for events/print/_sheets.html (millimetres); 148.5 not 148, so four cards tile A4 exactly.
