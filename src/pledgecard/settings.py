@@ -234,7 +234,7 @@ PLEDGECARD_PERIODIC_JOBS = [
     "pledgecard.events.registrations.offers_expire",
     "pledgecard.events.registrations.special_data_purge",
     "pledgecard.delivery.notify.statuses_poll",
-    "pledgecard.delivery.fallback.fallbacks_auto",
+    "pledgecard.pledges.fallback.fallbacks_auto",
     "pledgecard.core.ratelimit.counters_prune",
     "pledgecard.core.jobs.jobs_forget",
     "pledgecard.pledges.retention.postcards_expire",

@@ -60,6 +60,8 @@ organise_patterns = (
         path("events/<slug:slug>/postcards.csv", organise.postcard_csv, name="postcards_csv"),
         path("events/<slug:slug>/postcards/paper/", organise.paper_entry, name="paper"),
         path("events/<slug:slug>/postcards/import/", organise.postcard_import, name="postcard_import"),
+        path("events/<slug:slug>/reminders/<uuid:message_id>/fallback/", organise.reminder_fallback,
+             name="reminder_fallback"),
         path("events/<slug:slug>/workshops/", workshops.programme, name="programme"),
         path("events/<slug:slug>/workshops/add/", workshops.workshop_add, name="workshop_add"),
         path("events/<slug:slug>/workshops/slots/add/", workshops.slot_add, name="slot_add"),

@@ -42,6 +42,7 @@ from pledgecard.delivery.channels import (
     TemporaryFailure,
 )
 from pledgecard.delivery.models import Message, NotifyRateWindow, NotifySettings
+from pledgecard.delivery.signals import message_failed
 
 logger = logging.getLogger(__name__)
 Channel = Message.Channel
@@ -115,15 +116,6 @@ def channels_offered(alliance, notify: NotifySettings | None = None) -> list[str
     if notify and notify.offer_letter:
         offered.append(Channel.LETTER.value)
     return offered
-
-
-def to_address_for(postcard, channel: str) -> str:
-    """What the outbox row shows as the recipient. A letter's address is read from the postcard when it is sent."""
-    if channel == Channel.SMS:
-        return postcard.phone
-    if channel == Channel.LETTER:
-        return ", ".join(postcard.address_lines)[:254]
-    return postcard.email
 
 
 # --- Rate limiting -------------------------------------------------------------------------------------------
@@ -331,20 +323,19 @@ class Dispatch:
     def __init__(self, smtp=None):
         self.smtp = smtp or EmailChannel()
         self.notify_channels: dict[int, NotifyChannel] = {}
-        self._settings_by_event: dict[int, NotifySettings | None] = {}
+        self._settings_by_alliance: dict[int, NotifySettings | None] = {}
 
     def _notify_settings(self, message: Message) -> NotifySettings | None:
-        owner = message.postcard or message.registration
-        if owner is None:
+        if message.alliance_id is None:
             return None
-        if owner.event_id not in self._settings_by_event:
-            self._settings_by_event[owner.event_id] = NotifySettings.objects.filter(
-                alliance__events__id=owner.event_id
+        if message.alliance_id not in self._settings_by_alliance:
+            self._settings_by_alliance[message.alliance_id] = NotifySettings.objects.filter(
+                alliance_id=message.alliance_id
             ).first()
-        return self._settings_by_event[owner.event_id]
+        return self._settings_by_alliance[message.alliance_id]
 
     def channel_for(self, message: Message):
-        if message.channel == Channel.EMAIL and message.kind != Message.Kind.POSTCARD_REMINDER:
+        if message.channel == Channel.EMAIL and not rendering.may_go_through_notify(message.kind):
             return self.smtp  # confirmations carry attachments (calendar files): SMTP only
         notify = self._notify_settings(message)
         if message.channel == Channel.EMAIL and not (notify and notify.email_template_id):
@@ -378,7 +369,7 @@ def status_record(message_filter: Q, status: str, *, at: dt.datetime | None = No
     rows = Message.objects.filter(message_filter)
     changed = rows.exclude(provider_status=status).count()
     rows.update(provider_status=status, provider_status_at=at or timezone.now())
-    for message in rows.select_related("postcard"):
+    for message in rows:
         changed += _status_apply(message, status)
     return changed
 
@@ -391,9 +382,8 @@ def _status_apply(message: Message, status: str) -> int:
             status=Status.FAILED, last_error=failure_words(message.channel, status), updated_at=timezone.now()
         )
         if done:
-            from pledgecard.delivery import fallback
-
-            fallback.after_failure(message)
+            # The app that sent it may send it another way (a postcard's reminder: pledges/fallback.py).
+            message_failed.send(sender=Message, message=message)
         return done
     if status in RESEND:
         # Notify's advice for a technical failure is to send it again. Clearing its id makes the next attempt
@@ -427,14 +417,13 @@ def statuses_poll(*, limit: int = 200) -> int:
             | Q(provider_status_at__lte=now - dt.timedelta(minutes=settings.NOTIFY_POLL_MINUTES))
         )
         .exclude(provider_reference="")
-        .select_related("postcard__event")
         .order_by("provider_status_at")[:limit]
     )
     clients: dict[int, tuple] = {}
     for message in owed:
-        if message.postcard is None:
+        alliance_id = message.alliance_id
+        if alliance_id is None:
             continue
-        alliance_id = message.postcard.event.alliance_id
         if alliance_id not in clients:
             notify = NotifySettings.objects.filter(alliance_id=alliance_id).first()
             clients[alliance_id] = (notify, client_for(notify) if notify else None)
@@ -610,7 +599,7 @@ def callback_record(notify: NotifySettings, payload: dict) -> int:
         return 0
     if "\x00" in notification_id + reference + status:
         return 0  # not from Notify (PostgreSQL would refuse the text)
-    ours = Q(postcard__event__alliance_id=notify.alliance_id)
+    ours = Q(alliance_id=notify.alliance_id)
     by_id = Q(provider_reference=notification_id) if notification_id else Q(pk__in=[])
     by_reference = Q()
     try:

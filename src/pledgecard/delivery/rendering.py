@@ -12,18 +12,29 @@ from pledgecard.delivery.channels import PermanentFailure, RenderedEmail
 logger = logging.getLogger(__name__)
 
 _writers: dict[str, Callable] = {}
+# Kinds an alliance's GOV.UK Notify may send (its email template is plain words: no attachments).
+_through_notify: set[str] = set()
 
 
 class NotWanted(Exception):
     """A writer raises this when the message must no longer go (its recipient withdrew consent)."""
 
 
-def writes(kind: str):
+def writes(kind: str, *, through_notify: bool = False):
+    """Register the writer of `kind`. `through_notify`: the alliance's GOV.UK Notify may send it (by email,
+    text message or letter); otherwise email goes by SMTP."""
+
     def register(function: Callable) -> Callable:
         _writers[kind] = function
+        if through_notify:
+            _through_notify.add(kind)
         return function
 
     return register
+
+
+def may_go_through_notify(kind: str) -> bool:
+    return kind in _through_notify
 
 
 def render(message) -> RenderedEmail:

@@ -8,7 +8,15 @@ from pledgecard.delivery import postal
 from pledgecard.delivery.channels import PermanentFailure, RenderedEmail, RenderedLetter, RenderedText
 from pledgecard.delivery.models import Message
 from pledgecard.delivery.rendering import NotWanted, writes
+from pledgecard.delivery.services import messages_about, subject_pk
+from pledgecard.pledges.models import Postcard
 from pledgecard.resources.selectors import resources_for
+
+
+def _postcard(message) -> Postcard:
+    """The postcard as it is now (its subject names it), with what the words need in the same query."""
+    postcards = Postcard.objects.select_related("event__alliance", "sector", "theme")
+    return postcards.get(pk=subject_pk(message.subject))
 
 
 def _links(postcard) -> dict:
@@ -16,14 +24,13 @@ def _links(postcard) -> dict:
     return {"postcard_url": link, "stop_url": link + "?next=stop"}
 
 
-def _email(message, template: str, subject: str, **extra) -> RenderedEmail:
-    postcard = message.postcard
+def _email(message, postcard: Postcard, template: str, subject: str, **extra) -> RenderedEmail:
     context = {
         **extra,
         "postcard": postcard,
         "event": postcard.event,
         "alliance": postcard.event.alliance,
-        "reminder": postcard.messages.filter(kind=Message.Kind.POSTCARD_REMINDER).first(),
+        "reminder": messages_about(postcard).filter(kind=Message.Kind.POSTCARD_REMINDER).first(),
         **_links(postcard),
     }
     links = _links(postcard)
@@ -60,8 +67,7 @@ def sms_text(postcard) -> str:
     return text
 
 
-def _text(message) -> RenderedText:
-    postcard = message.postcard
+def _text(message, postcard: Postcard) -> RenderedText:
     try:
         phone = postal.phone_normalise(postcard.phone)
     except postal.InvalidRecipient as problem:
@@ -73,11 +79,11 @@ def _text(message) -> RenderedText:
                         personalisation={"first_name": postcard.first_name, "link": _links(postcard)["postcard_url"]})
 
 
-def _letter(message) -> RenderedLetter:
+def _letter(message, postcard: Postcard) -> RenderedLetter:
     from pledgecard.pledges.letters import LetterProblem, postcard_letter
 
     try:
-        letter = postcard_letter(message.postcard)
+        letter = postcard_letter(postcard)
     except LetterProblem as problem:
         raise PermanentFailure(f"{problem} Ask for a new address.") from problem
     return RenderedLetter(address_lines=letter.address, pdf=letter.pdf)
@@ -85,25 +91,28 @@ def _letter(message) -> RenderedLetter:
 
 @writes(Message.Kind.POSTCARD_CONFIRMATION)
 def confirmation(message) -> RenderedEmail:
-    return _email(message, "confirmation", f"Your postcard from {message.postcard.event.title}")
+    postcard = _postcard(message)
+    return _email(message, postcard, "confirmation", f"Your postcard from {postcard.event.title}")
 
 
 @writes("postcard_link_again")
 def link_again(message) -> RenderedEmail:
-    return _email(message, "confirmation", f"The link to your postcard from {message.postcard.event.title}")
+    postcard = _postcard(message)
+    return _email(message, postcard, "confirmation", f"The link to your postcard from {postcard.event.title}")
 
 
-@writes(Message.Kind.POSTCARD_REMINDER)
+@writes(Message.Kind.POSTCARD_REMINDER, through_notify=True)
 def reminder(message) -> RenderedEmail:
     # Withdrawal cancels pending reminders, but not one a worker holds: that one could come back for a retry
     # (or to another worker after a crash). Checked here, at send time, from the row as it is now.
     # The phone number and address too, as they are now: the writer may have changed them since.
-    message.postcard.refresh_from_db(fields=["wants_reminder", "phone", "address"])
-    if not message.postcard.wants_reminder:
+    postcard = _postcard(message)
+    if not postcard.wants_reminder:
         raise NotWanted("The writer asked not to get it back.")
     if message.channel == Message.Channel.SMS:
-        return _text(message)
+        return _text(message, postcard)
     if message.channel == Message.Channel.LETTER:
-        return _letter(message)
-    return _email(message, "reminder", "Your postcard is back: how did it go?", resources_heading="What you can do next",
-                  resources=resources_for(message.postcard.event.alliance, theme=message.postcard.theme_id))
+        return _letter(message, postcard)
+    return _email(message, postcard, "reminder", "Your postcard is back: how did it go?",
+                  resources_heading="What you can do next",
+                  resources=resources_for(postcard.event.alliance, theme=postcard.theme_id))

@@ -1,0 +1,166 @@
+"""The worker's side of the outbox: claim, send and record messages so that none is lost and duplicates are
+detectable.
+
+The rules (DESIGN.md, "Delivery"):
+- a message row is written in the same transaction as whatever it is about (delivery/services.py);
+- a worker claims due rows under a time-limited lease, in a short transaction of its own;
+- it sends outside any transaction;
+- it records the outcome only if the lease is still its own (the fencing check), so a worker that stalled
+  past its lease cannot overwrite what the worker that took over has done.
+Delivery is at-least-once: a crash after the server accepted a message and before we recorded it means the
+message is sent again, with the same Message-ID.
+"""
+
+import datetime as dt
+import logging
+import random
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from pledgecard.core import personal_data
+from pledgecard.delivery import rendering
+from pledgecard.delivery.channels import EmailChannel, PermanentFailure, TemporaryFailure
+from pledgecard.delivery.models import Message
+from pledgecard.delivery.notify import Dispatch
+from pledgecard.delivery.personal_data import ERASED_REASON
+
+logger = logging.getLogger(__name__)
+Status = Message.Status
+
+
+def _owed(now: dt.datetime) -> Q:
+    """Rows a worker may claim: due and pending, or claimed by a worker whose lease has run out."""
+    return Q(status__in=Message.PENDING, due_at__lte=now) | Q(status=Status.SENDING, lease_expires_at__lte=now)
+
+
+def messages_claim(*, limit: int, now: dt.datetime | None = None, ids=None) -> list[Message]:
+    """Take up to `limit` owed messages under a fresh lease and return them, oldest due first."""
+    now = now or timezone.now()
+    lease_token = uuid.uuid4()
+    pending = Message.objects.filter(status__in=Message.PENDING, due_at__lte=now)
+    stalled = Message.objects.filter(status=Status.SENDING, lease_expires_at__lte=now)
+    if ids is not None:
+        pending, stalled = pending.filter(id__in=ids), stalled.filter(id__in=ids)
+    with transaction.atomic():
+        # SKIP LOCKED lets several PostgreSQL workers take different rows at once. SQLite has one writer at
+        # a time (IMMEDIATE transactions), which serialises claims there. Two queries, not one with OR: each
+        # can then walk its index in due order and stop after `limit` rows, however long the backlog is.
+        candidates = []
+        for owed in (pending, stalled):
+            locked = owed.order_by("due_at").select_for_update(skip_locked=True)
+            candidates += list(locked.values_list("due_at", "id")[:limit])
+        claimable_ids = [message_id for _, message_id in sorted(candidates)[:limit]]
+        if not claimable_ids:
+            return []
+        # The same "owed" condition again: the update claims only rows nobody took in between.
+        Message.objects.filter(_owed(now), id__in=claimable_ids).update(
+            status=Status.SENDING,
+            lease_token=lease_token,
+            lease_expires_at=now + dt.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS),
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+        mine = Message.objects.filter(id__in=claimable_ids, lease_token=lease_token)
+        mine.filter(first_attempt_at__isnull=True).update(first_attempt_at=now)
+    return list(mine.order_by("due_at"))
+
+
+def _record(message: Message, **changes) -> bool:
+    """Save the outcome only while our lease holds. Returns False when another worker has taken over."""
+    changes.setdefault("updated_at", timezone.now())
+    changes.update(lease_token=None, lease_expires_at=None)
+    updated = Message.objects.filter(
+        id=message.id, lease_token=message.lease_token, status=Status.SENDING
+    ).update(**changes)
+    if not updated:
+        logger.warning("Message %s: lease lost before its outcome was recorded; outcome ignored", message.id)
+    return bool(updated)
+
+
+def record_sent(message: Message, provider_reference: str) -> bool:
+    now = timezone.now()
+    return _record(message, status=Status.SENT, sent_at=now, provider_reference=provider_reference, last_error="")
+
+
+def record_permanent_failure(message: Message, reason: str) -> bool:
+    return _record(message, status=Status.FAILED, last_error=reason)
+
+
+def retry_delay(attempts: int) -> float:
+    """Exponential back-off with jitter: base, 2×base, 4×base, ... up to the cap."""
+    base = settings.DELIVERY_RETRY_BASE_SECONDS
+    delay = min(base * 2 ** max(attempts - 1, 0), settings.DELIVERY_RETRY_MAX_SECONDS)
+    return delay * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
+
+
+def record_temporary_failure(message: Message, reason: str) -> bool:
+    now = timezone.now()
+    # Counted from the first attempt: due_at moves forward with every retry, so it cannot be the start.
+    started = message.first_attempt_at or message.due_at
+    give_up_at = started + dt.timedelta(hours=settings.DELIVERY_GIVE_UP_AFTER_HOURS)
+    if now >= give_up_at:
+        hours = settings.DELIVERY_GIVE_UP_AFTER_HOURS
+        return _record(message, status=Status.FAILED, last_error=f"Gave up after {hours:g} hours: {reason}")
+    next_try = now + dt.timedelta(seconds=retry_delay(message.attempts))
+    return _record(message, status=Status.RETRYING, due_at=next_try, last_error=reason)
+
+
+@dataclass
+class DeliveryReport:
+    outcomes: Counter = field(default_factory=Counter)
+
+    @property
+    def handled(self) -> int:
+        return sum(self.outcomes.values())
+
+
+def deliver(messages: list[Message], channel=None) -> DeliveryReport:
+    """Send claimed messages over one channel connection and record each outcome."""
+    report = DeliveryReport()
+    if not messages:
+        return report
+    # Callers send outside any transaction (the worker does): a slow mail server must never hold locks.
+    # Each message goes on its own channel: SMTP, or GOV.UK Notify for text messages, letters and the email of
+    # alliances that use it (delivery/notify.py). `channel` is the SMTP channel.
+    channel = Dispatch(channel or EmailChannel())
+    try:
+        for message in messages:
+            if personal_data.is_erased(message.to_address):
+                _record(message, status=Status.CANCELLED, to_address="", last_error=ERASED_REASON)
+                report.outcomes["cancelled"] += 1
+                continue
+            try:
+                reference = channel.send(message)
+            except TemporaryFailure as exc:
+                record_temporary_failure(message, str(exc))
+                report.outcomes["retrying"] += 1
+            except PermanentFailure as exc:
+                record_permanent_failure(message, str(exc))
+                report.outcomes["failed"] += 1
+            except rendering.NotWanted as exc:
+                # Cancelled since it was claimed (consent withdrawn while a worker held it): never send it.
+                _record(message, status=Status.CANCELLED, last_error=str(exc))
+                report.outcomes["cancelled"] += 1
+            else:
+                recorded = record_sent(message, reference)
+                report.outcomes["sent" if recorded else "sent_late"] += 1
+    finally:
+        channel.close()
+    return report
+
+
+def deliver_due(*, limit: int | None = None) -> DeliveryReport:
+    """One sweep: claim a batch of owed messages and send them."""
+    return deliver(messages_claim(limit=limit or settings.DELIVERY_BATCH_SIZE))
+
+
+def deliver_one(message_id) -> DeliveryReport:
+    return deliver(messages_claim(limit=1, ids=[message_id]))
+
+
