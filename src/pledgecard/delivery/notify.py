@@ -252,11 +252,11 @@ class NotifyChannel:
     def _pause(self, seconds: float):
         self.paused_until = time.monotonic() + seconds
 
-    def send(self, message: Message) -> str:
+    def send(self, message: Message, render=rendering.render) -> str:
         if time.monotonic() < self.paused_until:
             raise TemporaryFailure(self.pause_reason)
         try:
-            reference = self._send(message)
+            reference = self._send(message, render)
         except HTTPError as error:
             failure = classify(error)
             if error.status_code in (429, 403):  # the key is slowed down or refused: every message waits
@@ -268,7 +268,7 @@ class NotifyChannel:
         problem_clear(self.notify, message.channel)
         return reference
 
-    def _send(self, message: Message) -> str:
+    def _send(self, message: Message, render) -> str:
         if message.provider_reference:
             # Notify accepted it on an earlier attempt whose worker died before recording it.
             return message.provider_reference
@@ -281,7 +281,7 @@ class NotifyChannel:
                 )
                 _write_ahead(message, found["id"], found.get("status", ""))
                 return found["id"]
-        rendered = rendering.render(message)
+        rendered = render(message)
         rate_acquire(self.notify.key_id)
         if isinstance(rendered, RenderedText):
             answer = self.client.send_sms_notification(
@@ -320,8 +320,9 @@ class Dispatch:
     """Sends each claimed message on its channel: SMTP for email unless its alliance sends reminders through
     Notify; Notify for text messages and letters. Channels open lazily and close with the batch."""
 
-    def __init__(self, smtp=None):
+    def __init__(self, smtp=None, render=rendering.render):
         self.smtp = smtp or EmailChannel()
+        self.render = render  # a batch's writer (rendering.Batch.render), or one message at a time
         self.notify_channels: dict[int, NotifyChannel] = {}
         self._settings_by_alliance: dict[int, NotifySettings | None] = {}
 
@@ -352,8 +353,8 @@ class Dispatch:
     def send(self, message: Message) -> str:
         channel = self.channel_for(message)
         if channel is self.smtp:
-            return self.smtp.send(message.message_id_header, rendering.render(message))
-        return channel.send(message)
+            return self.smtp.send(message.message_id_header, self.render(message))
+        return channel.send(message, self.render)
 
     def close(self):
         self.smtp.close()

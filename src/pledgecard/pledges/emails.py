@@ -1,16 +1,24 @@
 """How postcard messages are written. Registered by kind; the delivery worker calls them at send time."""
 
+from types import SimpleNamespace
+
 from django.conf import settings
+from django.template import engines
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from pledgecard.core import tokens
 from pledgecard.delivery import postal
 from pledgecard.delivery.channels import PermanentFailure, RenderedEmail, RenderedLetter, RenderedText
 from pledgecard.delivery.models import Message
-from pledgecard.delivery.rendering import NotWanted, writes
+from pledgecard.delivery.rendering import NotWanted, writes, writes_batch
 from pledgecard.delivery.services import messages_about, subject_pk
+from pledgecard.events.models import Event
 from pledgecard.pledges.models import Postcard
-from pledgecard.resources.selectors import resources_for
+from pledgecard.resources.selectors import resources_for, resources_for_themes
+
+REMINDER_SUBJECT = "Your postcard is back: how did it go?"
+NOT_WANTED = "The writer asked not to get it back."
 
 
 def _postcard(message) -> Postcard:
@@ -24,31 +32,38 @@ def _links(postcard) -> dict:
     return {"postcard_url": link, "stop_url": link + "?next=stop"}
 
 
-def _email(message, postcard: Postcard, template: str, subject: str, **extra) -> RenderedEmail:
-    context = {
-        **extra,
-        "postcard": postcard,
-        "event": postcard.event,
-        "alliance": postcard.event.alliance,
-        "reminder": messages_about(postcard).filter(kind=Message.Kind.POSTCARD_REMINDER).first(),
-        **_links(postcard),
-    }
-    links = _links(postcard)
+def _rendered(message, postcard, event, subject: str, text: str, html: str, links: dict) -> RenderedEmail:
     return RenderedEmail(
         to=message.to_address,
         subject=subject,
-        text=render_to_string(f"pledges/email/{template}.txt", context),
-        html=render_to_string(f"pledges/email/{template}.html", context),
+        text=text,
+        html=html,
         headers={
-            "Reply-To": postcard.event.alliance.contact_email,
+            "Reply-To": event.alliance.contact_email,
             # One-click unsubscribe would act on a GET from a mail scanner; the link asks for a button press.
             "List-Unsubscribe": f"<{links['stop_url']}>",
         },
         # For a GOV.UK Notify email template: ((subject)) and ((body)) are the whole email; the rest are there
         # for organisers who write their own template.
-        personalisation={"first_name": postcard.first_name, "event": postcard.event.title,
+        personalisation={"first_name": postcard.first_name, "event": event.title,
                          "link": links["postcard_url"], "stop_link": links["stop_url"]},
     )
+
+
+def _email(message, postcard: Postcard, template: str, subject: str, **extra) -> RenderedEmail:
+    links = _links(postcard)
+    context = {
+        **extra,
+        "postcard": postcard,
+        "event": postcard.event,
+        "alliance": postcard.event.alliance,
+        **links,
+    }
+    if template == "confirmation":  # says when the reminder comes back
+        context["reminder"] = messages_about(postcard).filter(kind=Message.Kind.POSTCARD_REMINDER).first()
+    text = render_to_string(f"pledges/email/{template}.txt", context)
+    html = render_to_string(f"pledges/email/{template}.html", context)
+    return _rendered(message, postcard, postcard.event, subject, text, html, links)
 
 
 def sms_text(postcard) -> str:
@@ -108,11 +123,62 @@ def reminder(message) -> RenderedEmail:
     # The phone number and address too, as they are now: the writer may have changed them since.
     postcard = _postcard(message)
     if not postcard.wants_reminder:
-        raise NotWanted("The writer asked not to get it back.")
+        raise NotWanted(NOT_WANTED)
     if message.channel == Message.Channel.SMS:
         return _text(message, postcard)
     if message.channel == Message.Channel.LETTER:
         return _letter(message, postcard)
-    return _email(message, postcard, "reminder", "Your postcard is back: how did it go?",
-                  resources_heading="What you can do next",
+    return _email(message, postcard, "reminder", REMINDER_SUBJECT, resources_heading="What you can do next",
                   resources=resources_for(postcard.event.alliance, theme=postcard.theme_id))
+
+
+@writes_batch(Message.Kind.POSTCARD_REMINDER)
+def reminders(messages) -> dict:
+    """A reminder day's batch at once, with what `reminder` writes for each: the postcards as they are now in
+    one query of plain rows, each event and each alliance's resources once, the templates compiled once.
+    Text messages and letters are left to `reminder` (one at a time: Notify's rate limit sets their pace)."""
+    wanted: dict[int, list] = {}
+    for message in messages:
+        wanted.setdefault(subject_pk(message.subject), []).append(message)
+    rows = list(
+        Postcard.objects.filter(pk__in=wanted).values(
+            "pk", "name", "learnt", "commitment", "theme_id", "theme__name", "event_id", "link_id",
+            "wants_reminder",
+        )
+    )
+    events = Event.objects.filter(pk__in={r["event_id"] for r in rows}).select_related("alliance")
+    events = {event.pk: event for event in events}
+    env = engines["jinja2"].env
+    text_template = env.get_template("pledges/email/reminder.txt")
+    html_template = env.get_template("pledges/email/reminder.html")
+    # The private link is the same URL for everyone but the token.
+    placeholder = "T" * 43
+    any_link = settings.SITE_URL + reverse("pledges:link", kwargs={"token": placeholder})
+    link_prefix, link_suffix = any_link.split(placeholder)
+    themes = {row["theme_id"] for row in rows}
+    resources: dict[int, dict] = {}  # alliance -> theme -> what the email shows
+    written = {}
+    for row in rows:
+        event = events[row["event_id"]]
+        names = row["name"].split()
+        postcard = SimpleNamespace(
+            name=row["name"], first_name=names[0] if names else row["name"], learnt=row["learnt"],
+            commitment=row["commitment"],
+            theme=SimpleNamespace(name=row["theme__name"]) if row["theme_id"] else None,
+        )
+        link = link_prefix + tokens.token_for(Postcard.LINK_PURPOSE, row["link_id"]) + link_suffix
+        links = {"postcard_url": link, "stop_url": link + "?next=stop"}
+        if event.alliance_id not in resources:
+            resources[event.alliance_id] = resources_for_themes(event.alliance, themes)
+        context = {
+            "resources_heading": "What you can do next", "postcard": postcard,
+            "resources": resources[event.alliance_id][row["theme_id"]],
+            "event": event, "alliance": event.alliance, **links,
+        }
+        for message in wanted[row["pk"]]:
+            if not row["wants_reminder"]:
+                written[message.id] = NotWanted(NOT_WANTED)
+            elif message.channel == Message.Channel.EMAIL:
+                text, html = text_template.render(context), html_template.render(context)
+                written[message.id] = _rendered(message, postcard, event, REMINDER_SUBJECT, text, html, links)
+    return written
