@@ -1,4 +1,4 @@
-"""The outbox names what a message is about by `subject`, not by foreign keys to the apps that send through it.
+"""The outbox names what a message is about by `subject`, not by foreign keys to the apps sending through it.
 
 - the migration carries the old postcard and registration keys over to `subject` and `alliance`, and back;
 - deleting a postcard or a registration deletes its messages, as the foreign keys' CASCADE did;
@@ -20,7 +20,6 @@ from pledgecard.events.models import Registration
 from pledgecard.pledges import services as pledges
 
 
-
 def _words(email, sector):
     return pledges.PostcardWords(
         name="Ada Writer", email=email, organisation="Test Trust", sector=sector,
@@ -34,7 +33,7 @@ SENDERS = ("events", "pledges", "workshops", "stories", "resources", "insights",
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_migration_moves_postcard_and_registration_keys_to_subject_and_alliance(event, nhs):
-    written = pledges.postcard_write(event=event, words=_words("a@example.org", nhs), source="online").postcard
+    written = pledges.postcard_write(event=event, words=_words("a@example.org", nhs), source="paper").postcard
     registration = Registration.objects.create(
         event=event, name="Ada Obi", email="ada@example.org", organisation="Trust", sector=nhs
     )
@@ -43,8 +42,8 @@ def test_the_migration_moves_postcard_and_registration_keys_to_subject_and_allia
     old = executor.loader.project_state(BEFORE).apps.get_model("delivery", "Message")
     old.objects.all().delete()
     due = timezone.now() + dt.timedelta(days=1)
-    about_postcard = old.objects.create(kind="postcard_reminder", postcard_id=written.pk, to_address="a@b.org",
-                                        due_at=due)
+    about_postcard = old.objects.create(kind="postcard_reminder", postcard_id=written.pk,
+                                        to_address="a@b.org", due_at=due)
     about_registration = old.objects.create(kind="agenda", registration_id=registration.pk,
                                             to_address="ada@example.org", due_at=due)
     about_story = old.objects.create(kind="story_published", subject="stories.story:9", to_address="s@b.org",
@@ -75,8 +74,8 @@ def test_the_migration_moves_postcard_and_registration_keys_to_subject_and_allia
 
 @pytest.mark.django_db
 def test_deleting_what_messages_are_about_deletes_them(event, nhs):
-    keeper = pledges.postcard_write(event=event, words=_words("a@example.org", nhs), source="online").postcard
-    gone = pledges.postcard_write(event=event, words=_words("other@example.org", nhs), source="online").postcard
+    keeper = pledges.postcard_write(event=event, words=_words("a@example.org", nhs), source="paper").postcard
+    gone = pledges.postcard_write(event=event, words=_words("b@example.org", nhs), source="paper").postcard
     registration = Registration.objects.create(
         event=event, name="Ada Obi", email="ada@example.org", organisation="Trust", sector=nhs
     )
@@ -97,5 +96,6 @@ def test_delivery_imports_none_of_the_apps_that_send_through_it():
         for node in ast.walk(ast.parse(path.read_text())):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-            found += [f"{path.name}: {n}" for n in names if n.split(".")[:2] in (["pledgecard", s] for s in SENDERS)]
+            senders = [["pledgecard", app] for app in SENDERS]
+            found += [f"{path.name}: {n}" for n in names if n.split(".")[:2] in senders]
     assert found == []

@@ -197,7 +197,11 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Delivery: how long a worker owns a claimed message, and how temporary failures back off.
 DELIVERY_LEASE_SECONDS = int(os.environ.get("DELIVERY_LEASE_SECONDS", "120"))
-DELIVERY_BATCH_SIZE = int(os.environ.get("DELIVERY_BATCH_SIZE", "100"))
+# Messages claimed at once: their rows are read and their words prepared together (delivery/rendering.py).
+DELIVERY_BATCH_SIZE = int(os.environ.get("DELIVERY_BATCH_SIZE", "500"))
+# Sent messages recorded in one UPDATE. 1: a worker killed mid-batch duplicates only the message it was
+# sending; N: up to N duplicates (same Message-ID) for fewer database round trips (delivery/sending.py).
+DELIVERY_RECORD_EVERY = max(1, int(os.environ.get("DELIVERY_RECORD_EVERY", "1")))
 DELIVERY_RETRY_BASE_SECONDS = float(os.environ.get("DELIVERY_RETRY_BASE_SECONDS", "60"))
 DELIVERY_RETRY_MAX_SECONDS = float(os.environ.get("DELIVERY_RETRY_MAX_SECONDS", "3600"))
 # Temporary failures are retried for this long after the message was first due, as GOV.UK Notify does.

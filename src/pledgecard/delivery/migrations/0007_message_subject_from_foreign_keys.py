@@ -1,5 +1,5 @@
-"""Name what each message is about in `subject` ("pledges.postcard:7", "events.registration:3") and whose it is
-in `alliance`, from the postcard and registration foreign keys that 0008 removes. One UPDATE per kind of
+"""Name what each message is about in `subject` ("pledges.postcard:7", "events.registration:3") and whose it
+is in `alliance`, from the postcard and registration foreign keys that 0008 removes. One UPDATE per kind of
 owner, the same SQL on SQLite and PostgreSQL; backwards, the keys are read back out of `subject`."""
 
 from django.db import migrations

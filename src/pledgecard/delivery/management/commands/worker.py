@@ -29,6 +29,9 @@ def close_old_connections_after_error():
 
 class Command(BaseCommand):
     help = "Deliver due messages (and run queued background tasks) until stopped."
+    # The web server's start (and `pledgecard check --deploy`) runs the system checks; here they cost seconds
+    # at every start (the URL checks import every view), a reminder day's worth of time for `--once`.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--interval", type=float, default=1.0, help="Seconds to wait when nothing is due.")
