@@ -28,7 +28,7 @@ def registration_of(message) -> Registration:
 
 
 def personal_link(registration) -> str:
-    return settings.SITE_URL + reverse("workshops:link", kwargs={"token": registration.token})
+    return settings.SITE_URL + reverse("events:link", kwargs={"token": registration.token})
 
 
 def qr_png(url: str) -> bytes:

@@ -34,6 +34,7 @@ from pledgecard.core.models import Alliance, Membership, Role, Sector
 from pledgecard.delivery.models import Message
 from pledgecard.delivery.services import subject_expression
 from pledgecard.events.models import Event, Registration
+from pledgecard.events.selectors import access_event
 from pledgecard.insights import taxonomy
 from pledgecard.networking.models import Meeting
 from pledgecard.pledges.models import FollowUp, Postcard, Theme, WallStatus
@@ -573,7 +574,7 @@ def access_alliance_insights(user, slug: str) -> tuple[Alliance, bool]:
 
 
 def access_event_insights(user, slug: str) -> tuple[Event, bool]:
-    event = core_selectors.access_event(user, slug, roles=INSIGHT_ROLES)
+    event = access_event(user, slug, roles=INSIGHT_ROLES)
     return event, sees_exact_counts(user, event.alliance)
 
 
