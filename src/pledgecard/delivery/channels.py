@@ -4,6 +4,7 @@ Only the exceptions listed here are retried: a temporary SMTP answer (4xx), a dr
 timeout. A 5xx answer for the recipient is permanent. Anything else is a bug and is left to surface.
 """
 
+import re
 import smtplib
 import socket
 from dataclasses import dataclass, field
@@ -93,6 +94,43 @@ def email_bytes(message_id: str, email: RenderedEmail, from_email: str, boundary
     return head + marker + b"\r\n" + text + b"\r\n" + marker + b"\r\n" + html + b"\r\n" + marker + b"--\r\n"
 
 
+def _refused(smtp: smtplib.SMTP, code: int) -> None:
+    if code == 421:
+        smtp.close()
+    else:
+        smtp._rset()
+
+
+def sendmail_after(smtp: smtplib.SMTP, sender: str, to: str, data: bytes, before_commit) -> None:
+    """smtplib's `sendmail` for one recipient, calling `before_commit()` once the server has said 354 to DATA
+    and before the final "." that makes it take the message. The worker records the previous message there
+    (delivery/sending.py), so that recording overlaps this message's envelope while no more than one accepted
+    message is ever unrecorded."""
+    smtp.ehlo_or_helo_if_needed()
+    options = [f"size={len(data)}"] if smtp.does_esmtp and smtp.has_extn("size") else []
+    code, answer = smtp.mail(sender, options)
+    if code != 250:
+        _refused(smtp, code)
+        raise smtplib.SMTPSenderRefused(code, answer, sender)
+    code, answer = smtp.rcpt(to)
+    if code not in (250, 251):
+        _refused(smtp, code)
+        raise smtplib.SMTPRecipientsRefused({to: (code, answer)})
+    smtp.putcmd("data")
+    code, answer = smtp.getreply()
+    if code != 354:
+        raise smtplib.SMTPDataError(code, answer)
+    before_commit()
+    body = re.sub(rb"(?m)^\.", b"..", data)  # a line starting with "." is doubled (RFC 5321 4.5.2)
+    if body[-2:] != b"\r\n":
+        body += b"\r\n"
+    smtp.send(body + b".\r\n")
+    code, answer = smtp.getreply()
+    if code != 250:
+        _refused(smtp, code)
+        raise smtplib.SMTPDataError(code, answer)
+
+
 class TemporaryFailure(Exception):
     """Try again later; the outcome may be unknown (the server may have accepted it)."""
 
@@ -106,6 +144,8 @@ class EmailChannel:
 
     def __init__(self):
         self.connection = None
+        # Called before the server may take the next message (`sendmail_after`); None: nothing to wait for.
+        self.before_commit = None
 
     def open(self):
         self.connection = get_connection(fail_silently=False)
@@ -137,10 +177,14 @@ class EmailChannel:
             # The boundary is the message's own id: unique, and never in words people wrote.
             raw = email_bytes(message_id, email, settings.DEFAULT_FROM_EMAIL, f"=_{message_id[1:-1]}")
         try:
-            if raw is not None:
-                sender = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+            sender = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+            if raw is not None and self.before_commit is not None:
+                sendmail_after(self.connection.connection, sender, email.to, raw, self.before_commit)
+            elif raw is not None:
                 self.connection.connection.sendmail(sender, [email.to], raw)
             else:
+                if self.before_commit is not None:
+                    self.before_commit()
                 self._django_message(message_id, email).send()
         except smtplib.SMTPRecipientsRefused as exc:
             self.close()

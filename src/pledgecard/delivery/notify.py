@@ -320,9 +320,12 @@ class Dispatch:
     """Sends each claimed message on its channel: SMTP for email unless its alliance sends reminders through
     Notify; Notify for text messages and letters. Channels open lazily and close with the batch."""
 
-    def __init__(self, smtp=None, render=rendering.render):
+    def __init__(self, smtp=None, render=rendering.render, before_commit=None):
         self.smtp = smtp or EmailChannel()
         self.render = render  # a batch's writer (rendering.Batch.render), or one message at a time
+        # What must be done before another message can be accepted anywhere (delivery/sending.py's recorder).
+        self.before_commit = before_commit
+        self.smtp.before_commit = before_commit
         self.notify_channels: dict[int, NotifyChannel] = {}
         self._settings_by_alliance: dict[int, NotifySettings | None] = {}
 
@@ -354,6 +357,8 @@ class Dispatch:
         channel = self.channel_for(message)
         if channel is self.smtp:
             return self.smtp.send(message.message_id_header, self.render(message))
+        if self.before_commit is not None:
+            self.before_commit()
         return channel.send(message, self.render)
 
     def close(self):
