@@ -6,6 +6,7 @@ from django.conf import settings
 from django.template import engines
 from django.template.loader import render_to_string
 from django.urls import reverse
+from markupsafe import escape
 
 from pledgecard.core import tokens
 from pledgecard.delivery import postal
@@ -132,10 +133,31 @@ def reminder(message) -> RenderedEmail:
                   resources=resources_for(postcard.event.alliance, theme=postcard.theme_id))
 
 
+# What differs between two reminders of one event and theme, as markers in a copy written once for them all.
+# NUL never reaches a postcard's words (the middleware refuses it); words that hold one anyway are written
+# one at a time.
+_MARKERS = {"first_name": "\x00F\x00", "name": "\x00N\x00", "learnt": "\x00L\x00", "commitment": "\x00C\x00"}
+_LINK_MARKER = "\x00T\x00"
+
+
+def _filled(skeleton: str, values: dict, token: str, *, html: bool) -> str:
+    """The copy written for an event and theme, with one writer's words and link in place of the markers: as
+    the template writes them (escaped in HTML, the words' line breaks as <br>)."""
+    for field, marker in _MARKERS.items():
+        value = values[field]
+        if html:
+            value = str(escape(value))
+            if field in ("learnt", "commitment"):
+                value = value.replace("\n", "<br>")
+        skeleton = skeleton.replace(marker, value)
+    return skeleton.replace(_LINK_MARKER, token)
+
+
 @writes_batch(Message.Kind.POSTCARD_REMINDER)
 def reminders(messages) -> dict:
     """A reminder day's batch at once, with what `reminder` writes for each: the postcards as they are now in
-    one query of plain rows, each event and each alliance's resources once, the templates compiled once.
+    one query of plain rows, each event and each alliance's resources once, and the email written once for
+    each event and theme, with markers where each writer's words and link go.
     Text messages and letters are left to `reminder` (one at a time: Notify's rate limit sets their pace)."""
     wanted: dict[int, list] = {}
     for message in messages:
@@ -152,33 +174,45 @@ def reminders(messages) -> dict:
     text_template = env.get_template("pledges/email/reminder.txt")
     html_template = env.get_template("pledges/email/reminder.html")
     # The private link is the same URL for everyone but the token.
-    placeholder = "T" * 43
-    any_link = settings.SITE_URL + reverse("pledges:link", kwargs={"token": placeholder})
-    link_prefix, link_suffix = any_link.split(placeholder)
+    any_link = settings.SITE_URL + reverse("pledges:link", kwargs={"token": "T" * 43})
+    link_prefix, link_suffix = any_link.split("T" * 43)
     themes = {row["theme_id"] for row in rows}
     resources: dict[int, dict] = {}  # alliance -> theme -> what the email shows
+    skeletons: dict[tuple, tuple] = {}  # (event, theme) -> (text, html) with markers
     written = {}
     for row in rows:
         event = events[row["event_id"]]
         names = row["name"].split()
-        postcard = SimpleNamespace(
-            name=row["name"], first_name=names[0] if names else row["name"], learnt=row["learnt"],
-            commitment=row["commitment"],
-            theme=SimpleNamespace(name=row["theme__name"]) if row["theme_id"] else None,
-        )
-        link = link_prefix + tokens.token_for(Postcard.LINK_PURPOSE, row["link_id"]) + link_suffix
+        values = {"name": row["name"], "first_name": names[0] if names else row["name"],
+                  "learnt": row["learnt"], "commitment": row["commitment"]}
+        if any("\x00" in value for value in values.values()):
+            continue
+        token = tokens.token_for(Postcard.LINK_PURPOSE, row["link_id"])
+        link = link_prefix + token + link_suffix
         links = {"postcard_url": link, "stop_url": link + "?next=stop"}
-        if event.alliance_id not in resources:
-            resources[event.alliance_id] = resources_for_themes(event.alliance, themes)
-        context = {
-            "resources_heading": "What you can do next", "postcard": postcard,
-            "resources": resources[event.alliance_id][row["theme_id"]],
-            "event": event, "alliance": event.alliance, **links,
-        }
+        key = (event.pk, row["theme_id"])
+        if key not in skeletons:
+            if event.alliance_id not in resources:
+                resources[event.alliance_id] = resources_for_themes(event.alliance, themes)
+            marked = SimpleNamespace(
+                **_MARKERS, theme=SimpleNamespace(name=row["theme__name"]) if row["theme_id"] else None
+            )
+            marked_link = link_prefix + _LINK_MARKER + link_suffix
+            context = {
+                "resources_heading": "What you can do next", "postcard": marked,
+                "resources": resources[event.alliance_id][row["theme_id"]], "event": event,
+                "alliance": event.alliance, "postcard_url": marked_link,
+                "stop_url": marked_link + "?next=stop",
+            }
+            skeletons[key] = (text_template.render(context), html_template.render(context))
+        text, html = skeletons[key]
+        writer = SimpleNamespace(first_name=values["first_name"])
         for message in wanted[row["pk"]]:
             if not row["wants_reminder"]:
                 written[message.id] = NotWanted(NOT_WANTED)
             elif message.channel == Message.Channel.EMAIL:
-                text, html = text_template.render(context), html_template.render(context)
-                written[message.id] = _rendered(message, postcard, event, REMINDER_SUBJECT, text, html, links)
+                written[message.id] = _rendered(
+                    message, writer, event, REMINDER_SUBJECT, _filled(text, values, token, html=False),
+                    _filled(html, values, token, html=True), links,
+                )
     return written
