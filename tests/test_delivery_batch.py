@@ -18,6 +18,7 @@ from pledgecard.delivery.channels import RenderedEmail, email_bytes
 from pledgecard.delivery.models import Message
 from pledgecard.pledges import services as pledges
 from pledgecard.pledges.models import Postcard, Theme
+from pledgecard.resources.services import ResourceDetails, resource_create
 
 pytestmark = pytest.mark.django_db
 REMINDER = Message.Kind.POSTCARD_REMINDER
@@ -47,7 +48,12 @@ def _due_reminders(postcards):
 
 
 def test_a_batch_of_reminders_is_written_as_each_alone_would_be(event, nhs):
-    theme = Theme.objects.first()
+    theme, other = Theme.objects.all()[:2]
+    # The alliance's resources: one about the theme (shown first to its writers), two not.
+    for n, themes in enumerate(([], [theme], [other])):
+        resource_create(alliance=event.alliance, details=ResourceDetails(
+            title=f"Guide {n} & more", summary="What to do next", version="v1", themes=themes,
+            external_url=f"https://www.example.org/guide-{n}", position=n))
     postcards = [_write(event, nhs, 1), _write(event, nhs, 2, theme=theme), _write(event, nhs, 3)]
     Postcard.objects.filter(pk=postcards[2].pk).update(wants_reminder=False)
     claimed = _due_reminders(postcards)
@@ -63,6 +69,7 @@ def test_a_batch_of_reminders_is_written_as_each_alone_would_be(event, nhs):
         assert batch.render(message) == rendering.render(message)
     themed = batch.render(next(m for m in claimed if m.subject == postcards[1].subject))
     assert theme.name in themed.html and "Zoë" in themed.text and "&lt;every&gt;" in themed.html
+    assert themed.html.index("Guide 1 &amp; more") < themed.html.index("Guide 0 &amp; more")
 
 
 def test_the_bytes_built_directly_read_back_as_djangos_message(settings):
