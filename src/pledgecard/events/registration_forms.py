@@ -1,8 +1,7 @@
 from django import forms
 
-from pledgecard.core.forms import NHSForm
+from pledgecard.core.forms import NameChoiceField, NHSForm
 from pledgecard.events.registrations import Person
-from pledgecard.pledges.forms import NameChoiceField
 from pledgecard.core.models import Sector
 
 
