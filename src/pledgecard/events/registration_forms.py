@@ -1,8 +1,8 @@
 from django import forms
 
 from pledgecard.core.forms import NameChoiceField, NHSForm
-from pledgecard.events.registrations import Person
 from pledgecard.core.models import Sector
+from pledgecard.events.registrations import Person
 
 
 class RegistrationForm(NHSForm):
