@@ -198,10 +198,38 @@ def _submission(client, state):
     status, _, html = client.request("GET", path)
     timings.append(time.monotonic() - t2)
     ok.append(status == 200 and b"Thank you" in html)
+    state["thanks_path"] = path
     return ok, timings
 
 
 SCENARIOS = {"bare": _bare, "submission": _submission}
+
+
+def pages_main(host, port, form_path, pages, nonce, duration):
+    """One visitor, one request at a time: the bare view, then a page, the bare view, the next page, ...
+
+    `pages` maps a name to a path; "thanks" is the page a submission is sent on to (this client writes one
+    postcard first and keeps its cookies, so it may see it). Returns {name: [seconds, ...]}, "bare" included.
+    """
+    client = Client(host, port)
+    state = {"form_path": form_path, "nonce": nonce, "client": "pages", "seq": 0, "sectors": None}
+    ok, _ = _submission(client, state)
+    if not all(ok):
+        raise RuntimeError(f"the submission before the pages phase failed at step {len(ok)}")
+    paths = {name: state["thanks_path"] if path == "thanks" else path for name, path in pages.items()}
+    samples = {"bare": [], **{name: [] for name in paths}}
+    end_at = time.monotonic() + duration
+    while time.monotonic() < end_at:
+        for name, path in paths.items():
+            for which, where in (("bare", "/bench/bare/"), (name, path)):
+                t0 = time.perf_counter()
+                status, _, _ = client.request("GET", where)
+                elapsed = time.perf_counter() - t0
+                if status != 200:
+                    raise RuntimeError(f"GET {where} answered {status}")
+                samples[which].append(elapsed)
+    client.close()
+    return samples
 
 
 def client_main(scenario, host, port, form_path, nonce, client_id, start_at, measure_from, end_at, out_queue):
