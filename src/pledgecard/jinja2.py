@@ -8,7 +8,8 @@ from django.utils import timezone
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, PackageLoader
 
 from pledgecard.core import formats
-from pledgecard.core.forms import field_params
+from pledgecard.core.forms import field_html, field_params
+from pledgecard.core.pagecache import shared_macro
 
 
 def url(name, *args, **kwargs):
@@ -31,6 +32,8 @@ def environment(**options):
             "settings": settings,
             "now": timezone.now,
             "field_params": field_params,
+            "field_html": field_html,
+            "shared_macro": shared_macro,
         }
     )
     env.filters.update(

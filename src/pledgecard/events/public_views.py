@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from pledgecard.core import access, ratelimit
+from pledgecard.core import access, pagecache, ratelimit
 from pledgecard.core.errors import BUSY_MESSAGE, database_busy
 from pledgecard.core.models import Membership, Role
 from pledgecard.events import registrations
@@ -44,8 +44,11 @@ def event_page(request, slug):
         "resources": resources_for(event.alliance),
         "page_title": event.title,
     }
-    response = render(request, "events/public/event.jinja", context,
-                      status=503 if busy else 400 if form.errors else 200)
+    if form.is_bound:
+        response = render(request, "events/public/event.jinja", context,
+                          status=503 if busy else 400 if form.errors else 200)
+    else:  # the page and its blank form: the same for everyone
+        response = pagecache.render_shared(request, "events/public/event.jinja", context)
     if busy:
         response["Retry-After"] = "5"
     return response

@@ -7,7 +7,7 @@ from django.db import DatabaseError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from pledgecard.core import access, formats, ratelimit
+from pledgecard.core import access, formats, pagecache, ratelimit
 from pledgecard.core.errors import BUSY_MESSAGE, database_busy
 from pledgecard.delivery.notify import channels_offered
 from pledgecard.events.models import Event
@@ -15,6 +15,7 @@ from pledgecard.pledges import services
 from pledgecard.pledges.forms import ChannelForm, FollowUpForm, PostcardForm, RefreshForm
 from pledgecard.pledges.models import Postcard, WallStatus
 from pledgecard.resources.selectors import resources_for
+
 
 def _remember(request, postcard):
     """This browser may open this postcard: it came through the private link or wrote it."""
@@ -76,7 +77,10 @@ def postcard_new(request, slug):
 
 def _new_page(request, event, form, channel_form, *, status):
     context = {"event": event, "form": form, "channel_form": channel_form, "page_title": "Write your postcard"}
-    response = render(request, "pledges/new.jinja", context, status=status)
+    if form.is_bound:  # the writer's own words and the errors beside them
+        response = render(request, "pledges/new.jinja", context, status=status)
+    else:  # the blank form: the same for everyone at this event
+        response = pagecache.render_shared(request, "pledges/new.jinja", context, status=status)
     if status == 503:
         response["Retry-After"] = "5"
     return response
@@ -163,5 +167,11 @@ def stop_reminder(request, public_id):
 
 def wall(request, slug):
     event = get_object_or_404(Event.objects.select_related("alliance"), slug=slug)
-    shared = event.postcards.filter(share_on_wall=True, wall_status=WallStatus.PUBLISHED).select_related("sector", "theme").order_by("-created_at")[:200]
-    return render(request, "pledges/wall.jinja", {"event": event, "postcards": shared, "page_title": "Pledge wall"})
+    shared = (
+        event.postcards.filter(share_on_wall=True, wall_status=WallStatus.PUBLISHED)
+        .select_related("sector", "theme")
+        .only("event", "commitment", "created_at", "sector__name", "theme__name")  # what the wall shows
+        .order_by("-created_at")[:200]
+    )
+    context = {"event": event, "postcards": shared, "page_title": "Pledge wall"}
+    return pagecache.render_shared(request, "pledges/wall.jinja", context)
