@@ -6,6 +6,7 @@ after the end are not counted. Each client reports its latencies and the CPU tim
 report can show how much of the 2 cores the load generator took from the server.
 """
 
+import gzip
 import re
 import socket
 import time
@@ -37,7 +38,9 @@ class Client:
     def __init__(self, host, port):
         self.host, self.port = host, port
         self.origin = f"http://{host}:{port}"
-        self.head = f"Host: {host}:{port}\r\nUser-Agent: pledgecard-bench\r\nAccept: text/html\r\n"
+        # As a browser asks: pages that may be compressed come gzipped, and that costs the server its CPU.
+        self.head = (f"Host: {host}:{port}\r\nUser-Agent: pledgecard-bench\r\nAccept: text/html\r\n"
+                     "Accept-Encoding: gzip\r\n")
         self.sock = None
         self.buffer = b""
         self.cookies = {}
@@ -72,7 +75,7 @@ class Client:
         self.sock.sendall(request_bytes)
         head = self._read_until(b"\r\n\r\n").decode("latin-1").split("\r\n")
         status = int(head[0].split(" ", 2)[1])
-        length, chunked, close, location, set_cookies = None, False, False, None, []
+        length, chunked, close, location, set_cookies, gzipped = None, False, False, None, [], False
         for line in head[1:]:
             name, _, value = line.partition(":")
             name, value = name.strip().lower(), value.strip()
@@ -84,6 +87,8 @@ class Client:
                 close = value.lower() == "close"
             elif name == "location":
                 location = value
+            elif name == "content-encoding":
+                gzipped = value.lower() == "gzip"
             elif name == "set-cookie":
                 set_cookies.append(value)
         if chunked:
@@ -102,6 +107,8 @@ class Client:
             body, self.buffer = self.buffer, b""
         if close:
             self.close()
+        if gzipped:
+            body = gzip.decompress(body)
         return status, location, set_cookies, body
 
     def request(self, method, path, body=None, headers=None):

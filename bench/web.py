@@ -328,9 +328,10 @@ def report_web(data) -> str:
         rows.append([f"{db['database']}: bare view", fmt(pages["p50_ms"]["bare"], 2), "1.0", ""])
         for name, ratio in pages["ratio_to_bare"].items():
             low, high = pages["ratio_range"][name]
-            rows.append([f"{db['database']}: {name} ({PAGES[name] if PAGES[name] != 'thanks' else 'after POST'})",
-                         fmt(pages["p50_ms"][name], 2), fmt(ratio, 1), f"{fmt(low, 1)}–{fmt(high, 1)}"])
+            where = "after the POST" if PAGES[name] == "thanks" else PAGES[name]
+            rows.append([f"{db['database']}: {name} ({where})", fmt(pages["p50_ms"][name], 2), fmt(ratio, 1),
+                         f"{fmt(low, 1)}–{fmt(high, 1)}"])
     if rows:
         text += "\n\n" + table(["pages, one request at a time", "p50 ms", "× bare", "repeats"], rows)
-        text += "\n    target: each page at most 5× the bare view; a whole submission at most 5 ms of server CPU"
+        text += "\n    target: each page at most 5× the bare view; a submission at most 5 ms of server CPU"
     return text

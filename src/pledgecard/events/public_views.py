@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.db import DatabaseError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_http_methods, require_POST
 
 from pledgecard.core import access, pagecache, ratelimit
@@ -16,6 +17,7 @@ from pledgecard.resources.selectors import resources_for
 
 
 @require_http_methods(["GET", "POST"])
+@gzip_page  # safe from BREACH: see "What is cached and compressed" in docs/architecture.md
 def event_page(request, slug):
     """The one place people register: what the day is, and the form."""
     event = get_object_or_404(Event.objects.select_related("alliance"), slug=slug)

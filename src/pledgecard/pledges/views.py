@@ -5,6 +5,7 @@ import dataclasses
 from django.contrib import messages
 from django.db import DatabaseError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_http_methods, require_POST
 
 from pledgecard.core import access, formats, pagecache, ratelimit
@@ -24,7 +25,8 @@ def _remember(request, postcard):
 
 def _postcard_for_session(request, public_id) -> Postcard:
     access.check(request, "postcard", public_id)
-    return get_object_or_404(Postcard.objects.select_related("event__alliance", "sector", "theme"), public_id=public_id)
+    postcards = Postcard.objects.select_related("event__alliance", "sector", "theme", "follow_up")
+    return get_object_or_404(postcards, public_id=public_id)
 
 
 def _reminder_hint(event) -> str:
@@ -33,6 +35,7 @@ def _reminder_hint(event) -> str:
 
 
 @require_http_methods(["GET", "POST"])
+@gzip_page  # safe from BREACH: see "What is cached and compressed" in docs/architecture.md
 def postcard_new(request, slug):
     event = get_object_or_404(Event.objects.select_related("alliance"), slug=slug)
     if not event.postcards_open:
@@ -165,6 +168,7 @@ def stop_reminder(request, public_id):
     return render(request, "pledges/stop.jinja", context)
 
 
+@gzip_page
 def wall(request, slug):
     event = get_object_or_404(Event.objects.select_related("alliance"), slug=slug)
     shared = (
