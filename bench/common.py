@@ -160,6 +160,7 @@ def product_env(workdir: Path, **overrides) -> dict:
         PLEDGECARD_ASSETS_DIR=str(REPO / "assets"),
         DEBUG="0",
         PYTHONUNBUFFERED="1",
+        PLEDGECARD_BENCH="1",  # the bare view, the baseline (404 without it)
     )
     if SOURCE["dir"]:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (SOURCE["dir"], os.environ.get("PYTHONPATH")) if p)

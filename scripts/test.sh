@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# The whole suite on SQLite, then again on PostgreSQL. Under CI=true a PostgreSQL that does not answer is a
+# The import contracts, then the whole suite on SQLite, then again on PostgreSQL. Under CI=true a PostgreSQL that does not answer is a
 # failure, not a skip: CI must prove both databases.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PYTEST=(.venv/bin/python -m pytest "$@")
 PG_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/pledgecard}"
+
+# The layers (.importlinter, pictured in docs/architecture.md): a broken contract fails the run.
+echo "=== Import contracts (lint-imports) ==="
+.venv/bin/lint-imports
+layers_status=$?
 
 echo "=== Tests on SQLite ==="
 env -u DATABASE_URL "${PYTEST[@]}"
@@ -27,8 +32,8 @@ else
   pg_status=0
 fi
 
-if [ $sqlite_status -ne 0 ] || [ $pg_status -ne 0 ]; then
-  echo "FAILED: sqlite=$sqlite_status postgresql=$pg_status" >&2
+if [ $layers_status -ne 0 ] || [ $sqlite_status -ne 0 ] || [ $pg_status -ne 0 ]; then
+  echo "FAILED: import contracts=$layers_status sqlite=$sqlite_status postgresql=$pg_status" >&2
   exit 1
 fi
-echo "Both databases passed."
+echo "Import contracts kept; both databases passed."

@@ -46,7 +46,7 @@ MATRIX = """
 URL                                                         | anon GET | anon POST | other GET | other POST | own GET | own POST
 /                                                           | 200      | 200       | 200       | 200        | 200     | 200
 /privacy/                                                   | 200      | 200       | 200       | 200        | 200     | 200
-/bench/bare/                                                | 200      | 200       | 200       | 200        | 200     | 200
+/bench/bare/                                                | 404      | 404       | 404       | 404        | 404     | 404
 /e/{event}/                                                 | 200      | 400       | 200       | 400        | 200     | 400
 /e/no-such-event/                                           | 404      | 404       | 404       | 404        | 404     | 404
 /e/{event}/wall/                                            | 200      | 200       | 200       | 200        | 200     | 200

@@ -20,6 +20,8 @@ PRODUCTION = os.environ.get("PLEDGECARD_ENV", "development") == "production"
 # Off unless asked for (DEBUG=1): `make run` is what organisers try first, and Django's debug page shows
 # settings and stack traces to whoever meets an error.
 DEBUG = os.environ.get("DEBUG", "0") == "1"
+# The benchmarks' bare view (/bench/bare/) answers only when this is on (bench/ turns it on); 404 otherwise.
+PLEDGECARD_BENCH = os.environ.get("PLEDGECARD_BENCH", "0") == "1"
 
 if PRODUCTION:
     SECRET_KEY = os.environ["SECRET_KEY"]
@@ -52,6 +54,7 @@ INSTALLED_APPS = [
     "pledgecard.resources",
     "pledgecard.stories",
     "pledgecard.insights",
+    "pledgecard.demo",  # last: the demo may import every app; none imports it
 ]
 
 MIDDLEWARE = [

@@ -1,15 +1,16 @@
-"""Data protection pages for organisers: a person's data (export, erase) and an alliance's audit log."""
+"""Site-wide pages (no namespace: `privacy`, `bare`) and, in `organise_patterns`, a long job's progress page,
+which pledgecard/urls.py gathers into the `organise` namespace. Data protection pages: urls_data_protection.py."""
 
 from django.urls import path
 
-from pledgecard.core import data_views
-
-app_name = "data_protection"
+from pledgecard.core import views
 
 urlpatterns = [
-    path("people/", data_views.people_find, name="people"),
-    path("people/export/", data_views.people_export, name="people_export"),
-    path("people/erase/", data_views.people_erase, name="people_erase"),
-    path("alliances/<slug:alliance>/audit/", data_views.audit_log, name="audit"),
-    path("alliances/<slug:alliance>/audit.csv", data_views.audit_csv, name="audit_csv"),
+    path("privacy/", views.privacy, name="privacy"),
+    path("bench/bare/", views.bare, name="bare"),
+]
+
+organise_patterns = [
+    path("jobs/<uuid:job_id>/", views.job_detail, name="job"),
+    path("jobs/<uuid:job_id>/status.json", views.job_status, name="job_status"),
 ]

@@ -1,16 +1,10 @@
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 
 from pledgecard.core.models import Job, Membership, Role
-
-from pledgecard.events.models import Event
-
-
-def index(request):
-    events = Event.objects.filter(postcards_open=True).select_related("alliance")[:20]
-    return render(request, "core/index.jinja", {"events": events})
 
 
 def privacy(request):
@@ -18,9 +12,10 @@ def privacy(request):
 
 
 def bare(request):
-    """The benchmark's baseline: the cheapest page Django can serve, through the same middleware."""
-    from django.http import HttpResponse
-
+    """The benchmark's baseline: the cheapest page Django can serve, through the same middleware. Only for the
+    benchmarks (PLEDGECARD_BENCH=1): anywhere else it is a page nobody needs, so it is not there (404)."""
+    if not settings.PLEDGECARD_BENCH:
+        raise Http404("No such page.")
     return HttpResponse("<!doctype html><title>ok</title><p>ok</p>")
 
 

@@ -9,13 +9,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from pledgecard.core import selectors
 from pledgecard.core.csv import escape_formula
 from pledgecard.core.forms import whole_number
 from pledgecard.core.models import Role
 from pledgecard.events import registrations
 from pledgecard.events.models import Registration
 from pledgecard.events.registration_forms import RegistrationForm
+from pledgecard.events.selectors import access_event
 
 DAY_ROLES = (Role.ORGANISER, Role.FACILITATOR)
 Status = Registration.Status
@@ -29,7 +29,7 @@ def _arrivals(event):
 @login_required
 def check_in(request, slug):
     """Search by name or organisation; one tap checks in. Works without JavaScript."""
-    event = selectors.access_event(request.user, slug, roles=DAY_ROLES)
+    event = access_event(request.user, slug, roles=DAY_ROLES)
     if request.session.get("checking_in_event") != event.slug:  # a session write only when it changes
         request.session["checking_in_event"] = event.slug
     query = request.GET.get("q", "")
@@ -41,7 +41,7 @@ def check_in(request, slug):
 @login_required
 def check_in_count(request, slug):
     """The live count, for the page's small script to refresh without reloading."""
-    event = selectors.access_event(request.user, slug, roles=DAY_ROLES)
+    event = access_event(request.user, slug, roles=DAY_ROLES)
     from django.http import JsonResponse
 
     return JsonResponse(_arrivals(event))
@@ -51,7 +51,7 @@ def check_in_count(request, slug):
 @require_http_methods(["GET", "POST"])
 def check_in_person(request, slug, public_id):
     """One person's check-in (a scanned QR code lands here). GET shows; the button checks in."""
-    event = selectors.access_event(request.user, slug, roles=DAY_ROLES)
+    event = access_event(request.user, slug, roles=DAY_ROLES)
     # Only people of this alliance: another alliance's registrations are not this user's to see.
     registration = get_object_or_404(Registration.objects.select_related("event", "checked_in_by", "sector"),
                                      public_id=public_id, event__alliance_id=event.alliance_id)
@@ -59,7 +59,7 @@ def check_in_person(request, slug, public_id):
     scanned_at = request.GET.get("scanned_at")
     if scanned_at and scanned_at != event.slug:
         wrong_event = True
-        event = selectors.access_event(request.user, scanned_at, roles=DAY_ROLES)
+        event = access_event(request.user, scanned_at, roles=DAY_ROLES)
     newly = None
     if request.method == "POST" and not wrong_event:
         result = registrations.check_in(registration, by=request.user)
@@ -76,7 +76,7 @@ def check_in_person(request, slug, public_id):
 @login_required
 @require_POST
 def check_in_undo(request, slug, public_id):
-    event = selectors.access_event(request.user, slug, roles=DAY_ROLES)
+    event = access_event(request.user, slug, roles=DAY_ROLES)
     registration = get_object_or_404(Registration, public_id=public_id, event=event)
     registrations.check_in_undo(registration)
     messages.success(request, f"{registration.name} is no longer checked in.")
@@ -87,7 +87,7 @@ def check_in_undo(request, slug, public_id):
 @require_http_methods(["GET", "POST"])
 def walk_in(request, slug):
     """Register someone at the door: confirmed and checked in at once."""
-    event = selectors.access_event(request.user, slug, roles=DAY_ROLES)
+    event = access_event(request.user, slug, roles=DAY_ROLES)
     form = RegistrationForm(request.POST if request.method == "POST" else None, with_companion=False)
     if request.method == "POST" and form.is_valid():
         try:
@@ -114,7 +114,7 @@ def _postcard_writers(event) -> set[str]:
 
 @login_required
 def attendees(request, slug):
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     table = request.GET.get("table", "registered")
     if table not in TABLES:
         table = "registered"
@@ -129,7 +129,7 @@ def attendees(request, slug):
 
 @login_required
 def attendees_csv(request, slug, table):
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     if table not in TABLES:
         return HttpResponse("There is no such table.", status=404, content_type="text/plain")
     _, query = TABLES[table]
@@ -153,7 +153,7 @@ def attendees_csv(request, slug, table):
 @require_POST
 def registration_settings(request, slug):
     """Places, open or closed, offer time and retention: a few numbers an organiser may change."""
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     errors = []
     typed_capacity = request.POST.get("capacity", "").strip()
     capacity = whole_number(typed_capacity, minimum=1, maximum=100_000)

@@ -17,7 +17,7 @@ Kind = Message.Kind
 
 
 def personal_link(registration) -> str:
-    return settings.SITE_URL + reverse("workshops:link", kwargs={"token": registration.token})
+    return settings.SITE_URL + reverse("events:link", kwargs={"token": registration.token})
 
 
 def qr_png(url: str) -> bytes:

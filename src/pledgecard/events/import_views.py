@@ -19,11 +19,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from pledgecard.core import selectors
 from pledgecard.core.forms import NHSForm
 from pledgecard.core.models import AuditEntry
 from pledgecard.events import exports, imports
 from pledgecard.events.models import ImportUpload
+from pledgecard.events.selectors import access_event
 
 UPLOAD_KEPT_FOR = dt.timedelta(days=1)
 PREVIEW_ROWS = 200
@@ -178,7 +178,7 @@ def _start_again(view):
 @require_http_methods(["GET", "POST"])
 def upload(request, slug):
     """Step 1: choose a file."""
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
     if request.method == "POST" and form.is_valid():
         _clear_old_uploads(event, request.user)
@@ -208,7 +208,7 @@ def upload(request, slug):
 @require_http_methods(["GET", "POST"])
 def columns(request, slug, upload_id):
     """Step 2: which column holds what, pre-matched by name (Eventbrite's names too)."""
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     stored = _upload(request, event, upload_id)
     table = _table(stored)
     chosen = stored.columns or imports.guess_columns(table.headers)
@@ -257,7 +257,7 @@ def _preview(request, event, stored, table, result, *, form=None, status=None):
 @login_required
 def preview(request, slug, upload_id):
     """Step 3: what would happen to each row, and each row's problems. Nothing is saved."""
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     stored = _upload(request, event, upload_id)
     if not stored.columns:
         return redirect("organise:attendees_import_columns", slug=event.slug, upload_id=stored.pk)
@@ -275,7 +275,7 @@ def preview(request, slug, upload_id):
 @require_POST
 def confirm(request, slug, upload_id):
     """Step 4: import, if every row is still fine and still means what the preview showed."""
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     stored = _upload(request, event, upload_id)
     if not stored.columns or not stored.plan_digest:
         return redirect("organise:attendees_import_preview", slug=event.slug, upload_id=stored.pk)
@@ -300,7 +300,7 @@ def confirm(request, slug, upload_id):
 @login_required
 @require_POST
 def discard(request, slug, upload_id):
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     ImportUpload.objects.filter(pk=upload_id, event=event, uploaded_by=request.user).delete()
     messages.success(request, "The file was not imported, and it has been deleted.")
     return redirect("organise:attendees_import", slug=event.slug)
@@ -309,7 +309,7 @@ def discard(request, slug, upload_id):
 @login_required
 def export(request, slug, file_format):
     """Every registration as CSV (UTF-8 with a byte-order mark, for Excel) or XLSX."""
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     if file_format == "xlsx":
         buffer = io.BytesIO()
         count = exports.write_xlsx(event, buffer)

@@ -12,10 +12,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
-from pledgecard.core import selectors
 from pledgecard.core.forms import NHSForm, whole_number
 from pledgecard.core.models import AuditEntry
 from pledgecard.events import printing
+from pledgecard.events.selectors import access_event
 
 
 class BlankPostcardsForm(NHSForm):
@@ -40,7 +40,7 @@ def _sheets_for(people: int) -> int:
 
 @login_required
 def print_index(request, slug, blank_form=None):
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     names = list(printing.confirmed(event).values_list("name", flat=True))
     context = {
         "event": event,
@@ -98,7 +98,7 @@ def _audit(request, event, action, **detail):
 
 @login_required
 def badges_pdf(request, slug):
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     people, suffix = _people(request, event)
     if not people:
         messages.info(request, "Nobody has a confirmed place yet, so there are no badges to print.")
@@ -110,7 +110,7 @@ def badges_pdf(request, slug):
 
 @login_required
 def postcards_pdf(request, slug):
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     people, suffix = _people(request, event)
     if not people:
         messages.info(request, "Nobody has a confirmed place yet. Print blank postcards instead.")
@@ -122,7 +122,7 @@ def postcards_pdf(request, slug):
 
 @login_required
 def postcards_blank_pdf(request, slug):
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     form = BlankPostcardsForm(request.GET if "sheets" in request.GET else {"sheets": 1})
     if not form.is_valid():
         return print_index(request, slug, blank_form=form)

@@ -16,6 +16,12 @@ from pledgecard.events.registration_forms import RegistrationForm
 from pledgecard.resources.selectors import resources_for
 
 
+def index(request):
+    """The front page: the events whose postcards are open, each a link to write one."""
+    events = Event.objects.filter(postcards_open=True).select_related("alliance")[:20]
+    return render(request, "events/public/index.jinja", {"events": events})
+
+
 @require_http_methods(["GET", "POST"])
 @gzip_page  # safe from BREACH: see "What is cached and compressed" in docs/architecture.md
 def event_page(request, slug):
@@ -36,7 +42,7 @@ def event_page(request, slug):
         else:
             # The same answer whether the address was new or already registered (then its owner gets their
             # link again): the form never tells anyone who is registered.
-            return redirect("workshops:check_email", slug=event.slug)
+            return redirect("events:check_email", slug=event.slug)
     context = {
         "event": event,
         "form": form,
@@ -79,7 +85,7 @@ def registration_link(request, token):
         checking = request.session.get("checking_in_event")
         return redirect(url + (f"?scanned_at={checking}" if checking and checking != registration.event.slug else ""))
     access.remember(request, "registration", registration.public_id)
-    return redirect("workshops:registration", public_id=registration.public_id)
+    return redirect("events:registration", public_id=registration.public_id)
 
 
 def registration_for_browser(request, public_id) -> Registration:
@@ -121,7 +127,7 @@ def registration_edit(request, public_id):
     if request.method == "POST" and form.is_valid():
         registrations.details_update(registration, form.people()[0])
         messages.success(request, "Your details are saved.")
-        return redirect("workshops:registration", public_id=registration.public_id)
+        return redirect("events:registration", public_id=registration.public_id)
     context = {"registration": registration, "event": registration.event, "form": form,
                "page_title": "Change your details"}
     return render(request, "events/public/edit.jinja", context, status=400 if form.errors else 200)
@@ -134,7 +140,7 @@ def registration_cancel(request, public_id):
         registrations.cancel(registration)
         messages.success(request, "Your registration is cancelled. Thank you for letting us know: your place goes to "
                                   "someone on the waiting list.")
-        return redirect("workshops:registration", public_id=registration.public_id)
+        return redirect("events:registration", public_id=registration.public_id)
     return render(request, "events/public/cancel.jinja", {"registration": registration, "event": registration.event,
                                                           "page_title": "Cancel your registration"})
 
@@ -146,5 +152,5 @@ def offer_accept(request, public_id):
         messages.success(request, "The place is yours. We have emailed you a confirmation with a calendar file.")
     else:
         messages.error(request, "Sorry, this offer has ended and the place has gone to the next person.")
-    return redirect("workshops:registration", public_id=registration.public_id)
+    return redirect("events:registration", public_id=registration.public_id)
 

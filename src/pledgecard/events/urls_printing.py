@@ -1,4 +1,4 @@
-"""Organisers' URLs for attendee printing (included in the `organise` namespace by pledgecard/urls.py)."""
+"""Organisers' URLs for attendee printing (gathered by events/urls.py into the `organise` namespace)."""
 
 from django.urls import path
 

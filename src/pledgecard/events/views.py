@@ -12,6 +12,7 @@ from pledgecard.core import selectors
 from pledgecard.core.models import AuditEntry, Role
 from pledgecard.events import services
 from pledgecard.events.forms import AllianceForm, EventForm, RescheduleForm
+from pledgecard.events.selectors import access_event
 from pledgecard.pledges import services as pledges
 
 
@@ -54,7 +55,7 @@ def postcard_page_url(request, event) -> str:
 
 @login_required
 def event_detail(request, slug, reschedule_form=None):
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     context = {
         "event": event,
         "postcard_url": postcard_page_url(request, event),
@@ -71,7 +72,7 @@ def event_detail(request, slug, reschedule_form=None):
 @login_required
 @require_POST
 def event_reschedule(request, slug):
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     form = RescheduleForm(request.POST)
     if not form.is_valid():
         return event_detail(request, slug, reschedule_form=form)
@@ -84,7 +85,7 @@ def event_reschedule(request, slug):
 
 @login_required
 def event_qr(request, slug):
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     qr = segno.make(postcard_page_url(request, event), error="m")
     response = HttpResponse(content_type="image/svg+xml")
     qr.save(response, kind="svg", scale=8, title=f"QR code for the postcard page of {event.title}")

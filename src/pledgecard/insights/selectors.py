@@ -33,6 +33,7 @@ from pledgecard.core import selectors as core_selectors
 from pledgecard.core.models import Alliance, Membership, Role, Sector
 from pledgecard.delivery.models import Message
 from pledgecard.events.models import Event, Registration
+from pledgecard.events.selectors import access_event
 from pledgecard.insights import taxonomy
 from pledgecard.networking.models import Meeting
 from pledgecard.pledges.models import FollowUp, Postcard, Theme, WallStatus
@@ -567,7 +568,7 @@ def access_alliance_insights(user, slug: str) -> tuple[Alliance, bool]:
 
 
 def access_event_insights(user, slug: str) -> tuple[Event, bool]:
-    event = core_selectors.access_event(user, slug, roles=INSIGHT_ROLES)
+    event = access_event(user, slug, roles=INSIGHT_ROLES)
     return event, sees_exact_counts(user, event.alliance)
 
 

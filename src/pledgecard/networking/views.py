@@ -1,8 +1,8 @@
 """Meet someone new: rounds for facilitators, the room's live view, and each attendee's group and codes."""
 
 from django.contrib import messages
-from django.db.models import Q
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -11,6 +11,7 @@ from pledgecard.core import selectors
 from pledgecard.core.forms import whole_number
 from pledgecard.core.models import Role
 from pledgecard.events.public_views import registration_for_browser
+from pledgecard.events.selectors import access_event
 from pledgecard.networking import services
 from pledgecard.networking.forms import CodeForm, PromptForm, RoundForm, SharingForm
 
@@ -25,13 +26,13 @@ def _rounds_page(request, event, form=None, status=200):
 
 @login_required
 def rounds(request, slug):
-    return _rounds_page(request, selectors.access_event(request.user, slug, roles=DAY_ROLES))
+    return _rounds_page(request, access_event(request.user, slug, roles=DAY_ROLES))
 
 
 @login_required
 @require_POST
 def round_start(request, slug):
-    event = selectors.access_event(request.user, slug, roles=DAY_ROLES)
+    event = access_event(request.user, slug, roles=DAY_ROLES)
     form = RoundForm(request.POST)
     if not form.is_valid():
         return _rounds_page(request, event, form, status=400)
@@ -51,7 +52,7 @@ def round_start(request, slug):
 
 @login_required
 def round_detail(request, slug, number):
-    event = selectors.access_event(request.user, slug, roles=DAY_ROLES)
+    event = access_event(request.user, slug, roles=DAY_ROLES)
     round_ = get_object_or_404(event.rounds, number=number)
     groups = round_.groups.prefetch_related("members__registration__sector")
     return render(request, "networking/round.jinja", {"event": event, "round": round_, "groups": groups,
@@ -61,7 +62,7 @@ def round_detail(request, slug, number):
 @login_required
 def live(request, slug):
     """For a screen or projector: refreshes itself (meta refresh, no JavaScript needed)."""
-    event = selectors.access_event(request.user, slug, roles=DAY_ROLES)
+    event = access_event(request.user, slug, roles=DAY_ROLES)
     return render(request, "networking/live.jinja", {"event": event, "live": services.live(event),
                                                      "page_title": "Meet someone new: live"})
 
@@ -138,7 +139,7 @@ def meet_confirm(request, public_id):
             form.add_error("code", str(exc))
         else:
             messages.success(request, f"You met {meeting.met.name}. Thank you!")
-            return redirect("workshops:meet", public_id=registration.public_id)
+            return redirect("networking:meet", public_id=registration.public_id)
     return _meet_page(request, registration, code_form=form, status=400)
 
 
@@ -153,7 +154,7 @@ def meet_sharing(request, public_id):
         setattr(wishes, name, value)
     wishes.save()
     messages.success(request, "Saved.")
-    return redirect("workshops:meet", public_id=registration.public_id)
+    return redirect("networking:meet", public_id=registration.public_id)
 
 
 def meet_vcf(request, public_id, member_id):
@@ -170,7 +171,7 @@ def meet_vcf(request, public_id, member_id):
 
 @login_required
 def live_json(request, slug):
-    event = selectors.access_event(request.user, slug, roles=DAY_ROLES)
+    event = access_event(request.user, slug, roles=DAY_ROLES)
     data = services.live(event)
     return JsonResponse({"present": data.present, "met_someone": data.met_someone, "meetings": data.meetings,
                          "cross_sector_share": data.cross_sector_share})

@@ -6,9 +6,9 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from pledgecard.core import selectors
 from pledgecard.delivery import postal
 from pledgecard.delivery.notify import channels_offered
+from pledgecard.events.selectors import access_event
 from pledgecard.pledges import services
 from pledgecard.pledges.forms import CHANNEL_LABELS, ChannelForm
 from pledgecard.pledges.letters import LetterProblem, postcard_letter
@@ -48,7 +48,7 @@ def channel_change(request, public_id):
 @login_required
 def letter_pdf(request, slug, public_id):
     """The same letter Notify would print, for organisers who post letters themselves."""
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     postcard = get_object_or_404(
         Postcard.objects.select_related("event__alliance", "theme"), event=event, public_id=public_id
     )

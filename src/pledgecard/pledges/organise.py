@@ -9,11 +9,11 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from pledgecard.core import selectors
 from pledgecard.core.csv import escape_formula
 from pledgecard.core.models import AuditEntry
 from pledgecard.delivery import fallback, notify
 from pledgecard.delivery.models import Message
+from pledgecard.events.selectors import access_event
 from pledgecard.pledges import imports, services
 from pledgecard.pledges.forms import PaperPostcardForm
 from pledgecard.pledges.models import Postcard
@@ -38,7 +38,7 @@ def reminder_status(postcard) -> tuple[str, str]:
 
 @login_required
 def postcard_list(request, slug):
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     postcards = list(_postcards_with_reminders(event))
     rows = [(p, *reminder_status(p), p.reminders[0] if p.reminders else None) for p in postcards]
     notify_settings = notify.settings_for(event.alliance)
@@ -58,7 +58,7 @@ CSV_COLUMNS = [
 
 @login_required
 def postcard_csv(request, slug):
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{event.slug}-postcards.csv"'
     response.write("\ufeff")  # so Excel reads it as UTF-8
@@ -84,7 +84,7 @@ def postcard_csv(request, slug):
 @require_http_methods(["GET", "POST"])
 def paper_entry(request, slug):
     """Typing in paper postcards: save, and straight back to an empty form with the cursor in Name."""
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     form = PaperPostcardForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         written = services.postcard_write(event=event, words=form.words(), source=Postcard.Source.PAPER,
@@ -102,7 +102,7 @@ def paper_entry(request, slug):
 @login_required
 @require_http_methods(["GET", "POST"])
 def postcard_import(request, slug):
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     report = None
     if request.method == "POST":
         upload = request.FILES.get("file")

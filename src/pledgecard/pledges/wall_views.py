@@ -6,9 +6,10 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from pledgecard.core import ratelimit, selectors
+from pledgecard.core import ratelimit
 from pledgecard.core.forms import NHSForm
 from pledgecard.events.models import Event
+from pledgecard.events.selectors import access_event
 from pledgecard.pledges import wall
 
 # One visitor could otherwise empty the wall by reporting every pledge on it. Counted in the database
@@ -80,7 +81,7 @@ def _shown(request) -> str:
 @require_http_methods(["GET", "POST"])
 def moderation(request, slug):
     """Shared pledges by status, reported ones first; tick some and publish or hide them all at once."""
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     show = _shown(request)
     if request.method == "GET":
         return _moderation_page(request, event, show)
@@ -99,7 +100,7 @@ def moderation(request, slug):
 @login_required
 @require_POST
 def wall_settings(request, slug):
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     form = WallSettingsForm(request.POST)
     if not form.is_valid():
         return _moderation_page(request, event, "waiting", settings_form=form, status=400)

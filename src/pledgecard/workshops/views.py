@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from pledgecard import allocation
-from pledgecard.core import selectors
 from pledgecard.core.csv import escape_formula
 from pledgecard.events.public_views import registration_for_browser
+from pledgecard.events.selectors import access_event
 from pledgecard.workshops import services
 from pledgecard.workshops.forms import AllocateForm, ChoiceEntryForm, RankingForm, SessionForm, SlotForm, WorkshopForm
 from pledgecard.workshops.models import Placement, Session, Slot, Workshop
@@ -43,13 +43,13 @@ def _programme_page(request, event, *, status=200, **forms):
 
 @login_required
 def programme(request, slug):
-    return _programme_page(request, selectors.access_event(request.user, slug))
+    return _programme_page(request, access_event(request.user, slug))
 
 
 @login_required
 @require_POST
 def workshop_add(request, slug):
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     form = WorkshopForm(request.POST)
     if not form.is_valid():
         return _programme_page(request, event, status=400, workshop_form=form)
@@ -61,7 +61,7 @@ def workshop_add(request, slug):
 @login_required
 @require_POST
 def slot_add(request, slug):
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     form = SlotForm(request.POST)
     if not form.is_valid():
         return _programme_page(request, event, status=400, slot_form=form)
@@ -74,7 +74,7 @@ def slot_add(request, slug):
 @require_POST
 def session_add(request, slug):
     """Add a session, or change the places and room of the one already in that slot."""
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     form = SessionForm(request.POST, event=event)
     if not form.is_valid():
         return _programme_page(request, event, status=400, session_form=form)
@@ -90,7 +90,7 @@ def session_add(request, slug):
 @require_http_methods(["GET", "POST"])
 def choices_enter(request, slug):
     """Type in the choices of someone who sent them another way; the form comes back for the next person."""
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     form = ChoiceEntryForm(request.POST if request.method == "POST" else None, event=event)
     if request.method == "POST" and form.is_valid():
         registration = form.cleaned_data["registration"]
@@ -105,7 +105,7 @@ def choices_enter(request, slug):
 @login_required
 @require_POST
 def choosing_toggle(request, slug):
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     programme = services.programme_for(event)
     programme.choosing_open = request.POST.get("open") == "yes"
     programme.save(update_fields=["choosing_open"])
@@ -117,7 +117,7 @@ def choosing_toggle(request, slug):
 @login_required
 @require_POST
 def allocate(request, slug):
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     form = AllocateForm(request.POST)
     if not form.is_valid():
         return _programme_page(request, event, status=400, allocate_form=form)
@@ -142,7 +142,7 @@ def allocate(request, slug):
 
 @login_required
 def placements(request, slug):
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     sessions = (Session.objects.filter(workshop__event=event).select_related("workshop", "slot")
                 .prefetch_related("placements__registration").order_by("slot__starts_at", "workshop__title"))
     context = {"event": event, "sessions": sessions, "programme": services.programme_for(event),
@@ -153,7 +153,7 @@ def placements(request, slug):
 @login_required
 @require_POST
 def placement_lock(request, slug, pk):
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     placement = get_object_or_404(Placement, pk=pk, registration__event=event)
     services.placement_lock(placement, request.POST.get("locked") == "yes")
     return redirect(reverse("organise:placements", kwargs={"slug": slug}) + f"#session-{placement.session_id}")
@@ -162,7 +162,7 @@ def placement_lock(request, slug, pk):
 @login_required
 @require_POST
 def publish(request, slug):
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     sent = services.placements_publish(event)
     messages.success(request, f"Placements are published: attendees see their workshops on their own page, and "
                               f"{sent} are being emailed their agenda with a calendar file.")
@@ -171,7 +171,7 @@ def publish(request, slug):
 
 @login_required
 def placements_csv(request, slug):
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{event.slug}-room-lists.csv"'
     response.write("\ufeff")
@@ -194,7 +194,7 @@ def placements_pdf(request, slug):
     import weasyprint
     from django.template.loader import render_to_string
 
-    event = selectors.access_event(request.user, slug)
+    event = access_event(request.user, slug)
     sessions = (Session.objects.filter(workshop__event=event).select_related("workshop", "slot")
                 .prefetch_related("placements__registration").order_by("slot__starts_at", "workshop__title"))
     html = render_to_string("workshops/room_lists_pdf.html", {"event": event, "sessions": sessions})
@@ -224,7 +224,7 @@ def choose(request, public_id):
         services.choices_save(registration, form.cleaned_data["ordered"],
                               no_preference=form.cleaned_data["no_preference"])
         messages.success(request, "Your choices are saved. You can change them until choosing closes.")
-        return redirect("workshops:registration", public_id=registration.public_id)
+        return redirect("events:registration", public_id=registration.public_id)
     context = {"registration": registration, "event": event, "form": form, "workshops": workshops,
                "page_title": "Choose your workshops"}
     return render(request, "workshops/choose.jinja", context, status=400 if form.errors else 200)

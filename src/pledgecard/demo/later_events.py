@@ -1,7 +1,7 @@
-"""Demo data for the insights pages: the alliance's later events (2024 and 2025) with people who come back,
-check-ins, postcards and their reminders, answers to "How did it go?", refreshed pledges, meetings and
-workshops; local themes; and a demo leader. Called by `pledgecard demo`; running it again changes nothing
-(each event is made once, whole).
+"""The demo's later events (2024 and 2025), for the insights pages: people who come back, check-ins,
+postcards and their reminders, answers to "How did it go?", refreshed pledges, meetings and workshops; local
+themes; and a demo leader. Loaded by `pledgecard demo` after the first event (first_event.py); running it again
+changes nothing (each event is made once, whole).
 
 Nothing here is left owed to anyone: reminders whose day has passed are recorded as sent (as if the worker
 sent them then), later ones stay scheduled for their day, and no confirmation email is queued.
@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from pledgecard.core.models import Membership, Role, Sector
 from pledgecard.delivery.models import Message
+from pledgecard.demo.first_event import FIRST_NAMES, LAST_NAMES, ORGANISATIONS
 from pledgecard.events.models import Event, Registration
 from pledgecard.networking import services as networking
 from pledgecard.networking.models import Meeting, Member
@@ -236,8 +237,6 @@ def _registrations(event, rng, people: int, returning: int) -> list[Registration
         if r.email.casefold() not in seen and len(back) < returning:
             seen.add(r.email.casefold())
             back.append(r)
-    from pledgecard.core.management.commands.demo import FIRST_NAMES, LAST_NAMES, ORGANISATIONS
-
     taken = Registration.objects.filter(event__alliance=event.alliance).count()
     rows = []
     for r in back:
