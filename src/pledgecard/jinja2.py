@@ -7,8 +7,8 @@ from django.utils import timezone
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, PackageLoader
 
 from pledgecard.core import formats
-from pledgecard.core.forms import field_html, field_params
-from pledgecard.core.pagecache import shared_macro
+from pledgecard.core.forms import field_params
+from pledgecard.core.pagecache import field_html, shared_macro
 from pledgecard.core.staticfiles import static_url
 
 

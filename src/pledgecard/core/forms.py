@@ -88,16 +88,6 @@ def field_params(bound_field, **overrides):
     return macro, params
 
 
-def field_html(macro, params, bound_field):
-    """The field drawn by its NHS.UK macro; a blank field holding nobody's words is drawn once per process."""
-    from pledgecard.core.pagecache import shared_macro
-
-    form = bound_field.form
-    if form.is_bound or bound_field.name in form.initial:
-        return macro(params)
-    return shared_macro(macro, params)
-
-
 def whole_number(text, *, minimum: int = 0, maximum: int) -> int | None:
     """A whole number typed by a person or found in a web address, or None if it is anything else.
 

@@ -219,3 +219,15 @@ def shared_macro(macro, params) -> Markup:
         html = macro(params)
         fragments.put(key, html)
     return html
+
+
+def field_html(macro, params, bound_field) -> Markup:
+    """A form field drawn by its NHS.UK macro; a blank one holding nobody's words is drawn once per process.
+
+    Shared only when the form is unbound and has no initial value for the field: an initial value given to
+    the form (a person's earlier answer) is theirs.
+    """
+    form = bound_field.form
+    if form.is_bound or bound_field.name in form.initial:
+        return macro(params)
+    return shared_macro(macro, params)
