@@ -32,7 +32,8 @@ def live_server(request, _static_files_collected):
     know the hashed names."""
     from pytest_django.live_server_helper import LiveServer
 
-    addr = request.config.getvalue("liveserver") or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS") or "localhost"
+    addr = (request.config.getvalue("liveserver") or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+            or "localhost")
     server = LiveServer(addr, start=False)
     server.thread.static_handler = lambda application: application
     server.start()
