@@ -111,30 +111,45 @@ pages = _Drawn(MAX_PAGES)
 fragments = _Drawn(MAX_FRAGMENTS)
 
 
+# Values whose repr() says all there is to them (exact types: a subclass of str could be safe HTML).
+_AS_THEY_ARE = frozenset(
+    {type(None), bool, int, float, str, decimal.Decimal, uuid.UUID, dt.date, dt.time, dt.datetime, dt.timedelta}
+)
+_attnames: dict[type, tuple[str, ...]] = {}
+
+
+def _row(value, seen):
+    marker = (type(value).__name__, value.pk)
+    if id(value) in seen:
+        return marker
+    seen.add(id(value))
+    names = _attnames.get(type(value))
+    if names is None:
+        names = _attnames[type(value)] = tuple(f.attname for f in value._meta.concrete_fields)
+    loaded = value.__dict__  # deferred fields are not in it, and are not read (that would be a query each)
+    fields = tuple(
+        (name, v if type(v) in _AS_THEY_ARE else _parts(v, seen))
+        for name in names
+        if name in loaded
+        for v in (loaded[name],)
+    )
+    # Rows fetched with it (select_related, prefetch_related) are part of what the page can show.
+    related = tuple((name, _parts(row, seen)) for name, row in sorted(value._state.fields_cache.items()))
+    prefetched = getattr(value, "_prefetched_objects_cache", {})
+    prefetched = tuple((name, _parts(list(rows), seen)) for name, rows in sorted(prefetched.items()))
+    return (marker, fields, related, prefetched)
+
+
 def _parts(value, seen):
     """A nested tuple of plain values standing for `value`, for the fingerprint."""
-    if value is None or isinstance(value, bool | int | float | str | decimal.Decimal | uuid.UUID):
+    if type(value) in _AS_THEY_ARE:
         return value
-    if isinstance(value, dt.date | dt.time | dt.datetime | dt.timedelta):
-        return repr(value)
+    if isinstance(value, models.Model):
+        return _row(value, seen)
     if isinstance(value, Promise):
         return str(value)
-    if isinstance(value, models.Model):
-        marker = (type(value).__name__, value.pk)
-        if id(value) in seen:
-            return marker
-        seen.add(id(value))
-        deferred = value.get_deferred_fields()
-        loaded = tuple(
-            (f.attname, _parts(getattr(value, f.attname), seen))
-            for f in value._meta.concrete_fields
-            if f.attname not in deferred
-        )
-        # Rows fetched with it (select_related, prefetch_related) are part of what the page can show.
-        related = tuple((name, _parts(row, seen)) for name, row in sorted(value._state.fields_cache.items()))
-        prefetched = getattr(value, "_prefetched_objects_cache", {})
-        prefetched = tuple((name, _parts(list(rows), seen)) for name, rows in sorted(prefetched.items()))
-        return (marker, loaded, related, prefetched)
+    if isinstance(value, Markup):
+        return ("markup", str(value))
     if isinstance(value, models.QuerySet):
         return ("rows", tuple(_parts(row, seen) for row in value))  # evaluated once: the page reuses the rows
     if isinstance(value, forms.BaseForm):
@@ -148,6 +163,8 @@ def _parts(value, seen):
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = dataclasses.fields(value)
         return (type(value).__name__, tuple(_parts(getattr(value, f.name), seen) for f in fields))
+    if isinstance(value, str):  # another kind of text (Django's SafeString): marked as such
+        return (type(value).__name__, str(value))
     raise TypeError(f"cannot fingerprint a {type(value).__name__} for a shared page: give it plain values")
 
 

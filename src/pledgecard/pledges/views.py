@@ -14,7 +14,8 @@ from pledgecard.delivery.notify import channels_offered
 from pledgecard.events.models import Event
 from pledgecard.pledges import services
 from pledgecard.pledges.forms import ChannelForm, FollowUpForm, PostcardForm, RefreshForm
-from pledgecard.pledges.models import Postcard, WallStatus
+from pledgecard.pledges.models import Postcard
+from pledgecard.pledges.wall import wall_cards
 from pledgecard.resources.selectors import resources_for
 
 
@@ -171,11 +172,5 @@ def stop_reminder(request, public_id):
 @gzip_page
 def wall(request, slug):
     event = get_object_or_404(Event.objects.select_related("alliance"), slug=slug)
-    shared = (
-        event.postcards.filter(share_on_wall=True, wall_status=WallStatus.PUBLISHED)
-        .select_related("sector", "theme")
-        .only("event", "commitment", "created_at", "sector__name", "theme__name")  # what the wall shows
-        .order_by("-created_at")[:200]
-    )
-    context = {"event": event, "postcards": shared, "page_title": "Pledge wall"}
+    context = {"event": event, "cards": wall_cards(event), "page_title": "Pledge wall"}
     return pagecache.render_shared(request, "pledges/wall.jinja", context)
