@@ -42,6 +42,12 @@ def live_server(request, _static_files_collected):
 
 
 @pytest.fixture(autouse=True)
+def _shared_pages_checked_every_time(settings):
+    """Every request checks a shared page against the database (tests/test_page_cache.py tests the window)."""
+    settings.PLEDGECARD_PAGE_RECHECK_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _no_real_notify(settings):
     settings.NOTIFY_BASE_URL = NO_NOTIFY
 

@@ -210,3 +210,23 @@ def _written(event, n):
 
 def test_the_date_in_a_key_is_exact():
     assert pagecache.fingerprint({"d": dt.date(2030, 1, 2)}) != pagecache.fingerprint({"d": "2030-01-02"})
+
+
+def test_within_the_recheck_time_the_page_comes_without_queries_and_changes_show_after_it(
+        event, settings, monkeypatch, django_assert_num_queries):
+    settings.PLEDGECARD_PAGE_RECHECK_SECONDS = 1.0
+    clock = [1000.0]
+    monkeypatch.setattr(pagecache.time, "monotonic", lambda: clock[0])
+    _get(Client(), "/e/test-event/")
+    Event.objects.filter(pk=event.pk).update(title="Renamed a moment ago")
+    clock[0] += 0.5
+    with django_assert_num_queries(0):
+        response, html = _get(Client(), "/e/test-event/")
+    assert "Test event" in html  # within the second: the page as it was checked
+    assert NONCE.search(html).group(1) == _csp_nonce(response) and pagecache.CSRF_MARK not in html
+    clock[0] += 0.6
+    _, html = _get(Client(), "/e/test-event/")
+    assert "Renamed a moment ago" in html  # past it: checked again
+    # A signed-in organiser, or a POST, never gets the page without its checks.
+    bad = Client().post("/e/test-event/", postcard_data(email="wrong"))
+    assert bad.status_code == 400 and "There is a problem" in bad.content.decode()

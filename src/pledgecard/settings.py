@@ -236,6 +236,10 @@ PLEDGECARD_ENCRYPTION_KEY = os.environ.get("PLEDGECARD_ENCRYPTION_KEY", "")
 # the event's reminder day and the postcard's own last reminder): pledges/retention.py.
 PLEDGECARD_POSTCARD_RETENTION_MONTHS = int(os.environ.get("PLEDGECARD_POSTCARD_RETENTION_MONTHS", "12"))
 
+# Public pages shared by every visitor (core/pagecache.py) are looked at again at most this often: an organiser's
+# change reaches visitors within this many seconds. 0: every request checks (the tests do).
+PLEDGECARD_PAGE_RECHECK_SECONDS = float(os.environ.get("PLEDGECARD_PAGE_RECHECK_SECONDS", "1"))
+
 # NHS deployments may load the Frutiger font from the NHS asset host (e.g. https://assets.nhs.uk).
 PLEDGECARD_FONT_HOST = os.environ.get("PLEDGECARD_FONT_HOST", "")
 

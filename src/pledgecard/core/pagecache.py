@@ -34,6 +34,7 @@ import uuid
 from collections import OrderedDict
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages import get_messages
 from django.db import models
@@ -81,12 +82,12 @@ class _Drawn:
         self._pages: OrderedDict[tuple, tuple[float, str]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key):
+    def get(self, key, max_age=None):
         with self._lock:
             found = self._pages.get(key)
             if found is None:
                 return None
-            if time.monotonic() - found[0] > MAX_AGE_SECONDS:
+            if time.monotonic() - found[0] > (MAX_AGE_SECONDS if max_age is None else max_age):
                 del self._pages[key]
                 return None
             self._pages.move_to_end(key)
@@ -109,12 +110,13 @@ class _Drawn:
 
 pages = _Drawn(MAX_PAGES)
 fragments = _Drawn(MAX_FRAGMENTS)
+_checked = _Drawn(MAX_PAGES)  # (view and arguments, language) -> (the key of its page, status), when checked
 
 
 # Values whose repr() says all there is to them (exact types: a subclass of str could be safe HTML).
-_AS_THEY_ARE = frozenset(
-    {type(None), bool, int, float, str, decimal.Decimal, uuid.UUID, dt.date, dt.time, dt.datetime, dt.timedelta}
-)
+_AS_THEY_ARE = frozenset({
+    type(None), bool, int, float, str, decimal.Decimal, uuid.UUID, dt.date, dt.time, dt.datetime, dt.timedelta,
+})
 _attnames: dict[type, tuple[str, ...]] = {}
 
 
@@ -193,8 +195,12 @@ def _draw(template_name, context) -> str:
     return get_template(template_name).template.render(context)
 
 
-def render_shared(request, template_name, context, *, status=200) -> HttpResponse:
-    """`render()`, but drawn once for everyone who would see the same page (see the module's docstring)."""
+def render_shared(request, template_name, context, *, status=200, name=None) -> HttpResponse:
+    """`render()`, but drawn once for everyone who would see the same page (see the module's docstring).
+
+    `name` (the view and its arguments) lets `recent` serve this page again without the view's queries, for
+    PLEDGECARD_PAGE_RECHECK_SECONDS.
+    """
     if not shareable(request):
         return render(request, template_name, context, status=status)
     key = (template_name, get_language(), fingerprint(context))
@@ -202,6 +208,30 @@ def render_shared(request, template_name, context, *, status=200) -> HttpRespons
     if html is None:
         html = _draw(template_name, context)
         pages.put(key, html)
+    if name is not None:
+        _checked.put((name, get_language()), (key, status))
+    return _respond(request, html, status)
+
+
+def recent(request, name) -> HttpResponse | None:
+    """The shared page last drawn or checked for `name`, if that was less than the recheck time ago.
+
+    At an event a hundred phones ask for the same form within minutes: within PLEDGECARD_PAGE_RECHECK_SECONDS
+    (1 s by default; 0 checks every time) of the last check they get the page without its queries, so an
+    organiser's change reaches visitors at most that long after it is made. Signed-in people, visitors with a
+    message waiting, and every POST always get the page drawn for them.
+    """
+    window = settings.PLEDGECARD_PAGE_RECHECK_SECONDS
+    if window <= 0 or not shareable(request):
+        return None
+    found = _checked.get((name, get_language()), max_age=window)
+    html = pages.get(found[0]) if found else None
+    if html is None:
+        return None
+    return _respond(request, html, found[1])
+
+
+def _respond(request, html, status) -> HttpResponse:
     if CSRF_MARK in html:
         html = html.replace(CSRF_MARK, get_token(request))  # get_token also sets the CSRF cookie
     return HttpResponse(html.replace(NONCE_MARK, request.csp_nonce), status=status)

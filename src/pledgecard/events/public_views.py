@@ -26,6 +26,8 @@ def index(request):
 @gzip_page  # safe from BREACH: see "What is cached and compressed" in docs/architecture.md
 def event_page(request, slug):
     """The one place people register: what the day is, and the form."""
+    if request.method == "GET" and (page := pagecache.recent(request, ("event-page", slug))):
+        return page
     event = get_object_or_404(Event.objects.select_related("alliance"), slug=slug)
     form = RegistrationForm(request.POST if request.method == "POST" else None)
     busy = False
@@ -56,7 +58,8 @@ def event_page(request, slug):
         response = render(request, "events/public/event.jinja", context,
                           status=503 if busy else 400 if form.errors else 200)
     else:  # the page and its blank form: the same for everyone
-        response = pagecache.render_shared(request, "events/public/event.jinja", context)
+        response = pagecache.render_shared(request, "events/public/event.jinja", context,
+                                           name=("event-page", event.slug))
     if busy:
         response["Retry-After"] = "5"
     return response

@@ -38,6 +38,8 @@ def _reminder_hint(event) -> str:
 @require_http_methods(["GET", "POST"])
 @gzip_page  # safe from BREACH: see "What is cached and compressed" in docs/architecture.md
 def postcard_new(request, slug):
+    if request.method == "GET" and (page := pagecache.recent(request, ("postcard-form", slug))):
+        return page
     event = get_object_or_404(Event.objects.select_related("alliance"), slug=slug)
     if not event.postcards_open:
         return render(request, "pledges/closed.jinja", {"event": event}, status=410)
@@ -84,7 +86,8 @@ def _new_page(request, event, form, channel_form, *, status):
     if form.is_bound:  # the writer's own words and the errors beside them
         response = render(request, "pledges/new.jinja", context, status=status)
     else:  # the blank form: the same for everyone at this event
-        response = pagecache.render_shared(request, "pledges/new.jinja", context, status=status)
+        response = pagecache.render_shared(request, "pledges/new.jinja", context, status=status,
+                                           name=("postcard-form", event.slug))
     if status == 503:
         response["Retry-After"] = "5"
     return response
@@ -171,6 +174,8 @@ def stop_reminder(request, public_id):
 
 @gzip_page
 def wall(request, slug):
+    if page := pagecache.recent(request, ("wall", slug)):
+        return page
     event = get_object_or_404(Event.objects.select_related("alliance"), slug=slug)
     context = {"event": event, "cards": wall_cards(event), "page_title": "Pledge wall"}
-    return pagecache.render_shared(request, "pledges/wall.jinja", context)
+    return pagecache.render_shared(request, "pledges/wall.jinja", context, name=("wall", event.slug))
