@@ -115,7 +115,8 @@ _checked = _Drawn(MAX_PAGES)  # (view and arguments, language) -> (the key of it
 
 # Values whose repr() says all there is to them (exact types: a subclass of str could be safe HTML).
 _AS_THEY_ARE = frozenset({
-    type(None), bool, int, float, str, decimal.Decimal, uuid.UUID, dt.date, dt.time, dt.datetime, dt.timedelta,
+    type(None), bool, int, float, str, decimal.Decimal, uuid.UUID,
+    dt.date, dt.time, dt.datetime, dt.timedelta,
 })
 _attnames: dict[type, tuple[str, ...]] = {}
 
