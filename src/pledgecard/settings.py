@@ -167,8 +167,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+# Where `collectstatic` puts the files whitenoise serves (a container image keeps them outside its data volume).
+STATIC_ROOT = Path(os.environ.get("PLEDGECARD_STATIC_ROOT", VAR_DIR / "static")).resolve()
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [d for d in [ASSETS_DIR / "static"] if d.exists()]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
