@@ -24,6 +24,7 @@ from bench.common import (
     median,
     percentile,
     product_env,
+    run,
     spread,
     start,
     stop,
@@ -118,6 +119,9 @@ def bench_one_database(kind, *, repeats, duration, warmup, concurrency, workers,
     with database(kind, wd) as url:
         port = free_port()
         env = product_env(wd, DATABASE_URL=url, PORT=port, SITE_URL=f"http://{LOOPBACK}:{port}")
+        # As `pledgecard serve` does before it starts gunicorn: pages name the collected (hashed) files.
+        run([PYTHON, "-m", "pledgecard", "collectstatic", "--no-input", "-v0"], env=env, timeout=300,
+            log=wd / "setup.log")
         with open(wd / "gunicorn.log", "wb") as server_log:
             server = start(
                 gunicorn_args(port, workers, threads),
