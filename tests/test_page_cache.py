@@ -230,3 +230,25 @@ def test_within_the_recheck_time_the_page_comes_without_queries_and_changes_show
     # A signed-in organiser, or a POST, never gets the page without its checks.
     bad = Client().post("/e/test-event/", postcard_data(email="wrong"))
     assert bad.status_code == 400 and "There is a problem" in bad.content.decode()
+
+
+def test_a_postcards_page_reads_the_alliances_resources_at_most_once_in_the_recheck_time(
+        event, settings, monkeypatch):
+    from .makers import make_resource
+
+    settings.PLEDGECARD_PAGE_RECHECK_SECONDS = 1.0
+    pagecache._values.clear()
+    clock = [5000.0]
+    monkeypatch.setattr(pagecache.time, "monotonic", lambda: clock[0])
+    [postcard] = _written(event, 1)
+    owner = Client()
+    session = owner.session
+    session["may_open_postcard"] = [str(postcard.public_id)]
+    session.save()
+    owner.cookies["sessionid"] = session.session_key
+    _get(owner, f"/postcards/{postcard.public_id}/")
+    make_resource(event.alliance, "A new call to action", url="https://example.org/new")
+    clock[0] += 0.5
+    assert "A new call to action" not in _get(owner, f"/postcards/{postcard.public_id}/")[1]
+    clock[0] += 0.6
+    assert "A new call to action" in _get(owner, f"/postcards/{postcard.public_id}/")[1]

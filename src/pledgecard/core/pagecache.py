@@ -111,6 +111,7 @@ class _Drawn:
 pages = _Drawn(MAX_PAGES)
 fragments = _Drawn(MAX_FRAGMENTS)
 _checked = _Drawn(MAX_PAGES)  # (view and arguments, language) -> (the key of its page, status), when checked
+_values = _Drawn(MAX_PAGES)  # recent_value's plain values
 
 
 # Values whose repr() says all there is to them (exact types: a subclass of str could be safe HTML).
@@ -230,6 +231,22 @@ def recent(request, name) -> HttpResponse | None:
     if html is None:
         return None
     return _respond(request, html, found[1])
+
+
+def recent_value(name, compute):
+    """`compute()`, or what it gave for `name` less than PLEDGECARD_PAGE_RECHECK_SECONDS ago.
+
+    For public lists a per-person page shows (an alliance's resources on a postcard's page), held as plain
+    values: the same window as the shared pages, so a change shows within it there too.
+    """
+    window = settings.PLEDGECARD_PAGE_RECHECK_SECONDS
+    if window <= 0:
+        return compute()
+    found = _values.get(name, max_age=window)
+    if found is None:
+        found = (compute(),)
+        _values.put(name, found)
+    return found[0]
 
 
 def _respond(request, html, status) -> HttpResponse:

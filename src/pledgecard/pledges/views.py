@@ -123,7 +123,11 @@ def _render_detail(request, postcard, form, status=200):
         "form": form,
         "reminder": reminder,
         "follow_up": getattr(postcard, "follow_up", None),
-        "resources": resources_for(postcard.event.alliance, theme=postcard.theme_id),
+        # The alliance's public list, the same for everyone who wrote about this theme.
+        "resources": pagecache.recent_value(
+            ("resources", postcard.event.alliance_id, postcard.theme_id),
+            lambda: tuple(resources_for(postcard.event.alliance, theme=postcard.theme_id)),
+        ),
         "page_title": "Your postcard",
     }
     return render(request, "pledges/detail.jinja", context, status=status)
