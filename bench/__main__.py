@@ -22,6 +22,7 @@ OTHERS = {  # name: (arguments for the full run, arguments for --quick)
     "notify": ([], ["--quick"]),
     "people": ([], ["--postcards", "2000"]),
     "links": ([], ["--repeats", "100"]),
+    "weight": ([], []),
     "insights": ([], ["--registrations", "2000", "--follow-ups", "1000", "--meetings", "3000", "--people", "800"]),
 }
 

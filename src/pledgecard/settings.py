@@ -110,7 +110,10 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers and the one writer work at once; IMMEDIATE takes the write lock at the start of a
     # transaction, so two writers queue for `timeout` seconds instead of failing half-way through.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Connections are kept (conn_max_age above, each thread its own), as on PostgreSQL: opening SQLite's file
+    # and running the PRAGMAs below cost about 1 ms of CPU, more than the bare view, on every request. A kept
+    # connection holds no transaction between requests (autocommit), so it never holds the write lock nor
+    # keeps WAL from being checkpointed.
     # How long a writer waits for the one write lock before it gives up (attendees then see "try again").
     busy_seconds = float(os.environ.get("PLEDGECARD_SQLITE_BUSY_SECONDS", "20"))
     DATABASES["default"]["OPTIONS"] = {
@@ -170,15 +173,19 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [d for d in [ASSETS_DIR / "static"] if d.exists()]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
-        if PRODUCTION
-        else "django.contrib.staticfiles.storage.StaticFilesStorage"
-    },
+    # Every static file gets its content's hash in its name (nhsuk-frontend.min.3f2a….css), so browsers may keep
+    # it for a year without asking again (whitenoise sends `immutable`), and a new release is a new name; and a
+    # gzip and a brotli copy made once, at collectstatic. `pledgecard serve`, `make run` and the tests' setup run
+    # collectstatic; with DEBUG=1 pages name the files as they are and whitenoise finds them where they are.
+    "staticfiles": {"BACKEND": "pledgecard.core.staticfiles.StaticFilesStorage"},
 }
-# The NHS.UK frontend CSS refers to /assets/... from the site root (icons, favicon, manifest).
+# Only the hashed names are kept in STATIC_ROOT: fewer files for whitenoise to read when a process starts.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+# The NHS.UK frontend CSS refers to /assets/... from the site root (icons, favicon, manifest): fixed names, so
+# they are kept a day rather than a year.
 WHITENOISE_ROOT = ASSETS_DIR / "root" if (ASSETS_DIR / "root").exists() else None
-WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_MAX_AGE = 0 if DEBUG else 24 * 3600
 
 # Uploaded files (resources' PDFs, stories' pictures). Deliberately no MEDIA_URL route: every file is served by
 # a view of ours that checks who may see it and sets a safe type (core/uploads.py), never by a public path.
@@ -233,6 +240,10 @@ PLEDGECARD_ENCRYPTION_KEY = os.environ.get("PLEDGECARD_ENCRYPTION_KEY", "")
 # Postcards and their messages lose everything personal this many months after their cycle ends (the later of
 # the event's reminder day and the postcard's own last reminder): pledges/retention.py.
 PLEDGECARD_POSTCARD_RETENTION_MONTHS = int(os.environ.get("PLEDGECARD_POSTCARD_RETENTION_MONTHS", "12"))
+
+# Public pages shared by every visitor (core/pagecache.py) are looked at again at most this often: an organiser's
+# change reaches visitors within this many seconds. 0: every request checks (the tests do).
+PLEDGECARD_PAGE_RECHECK_SECONDS = float(os.environ.get("PLEDGECARD_PAGE_RECHECK_SECONDS", "1"))
 
 # NHS deployments may load the Frutiger font from the NHS asset host (e.g. https://assets.nhs.uk).
 PLEDGECARD_FONT_HOST = os.environ.get("PLEDGECARD_FONT_HOST", "")

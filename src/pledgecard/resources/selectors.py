@@ -19,7 +19,6 @@ class ResourceLink:
     version: str
     described: str  # "PDF, 240 KB" or "on www.example.org"
     path: str  # /go/CODE: following it is counted
-    themes: tuple[str, ...]
 
     @property
     def absolute_url(self) -> str:
@@ -33,7 +32,6 @@ def _link(r: Resource) -> ResourceLink:
         version=r.version,
         described=r.describe(),
         path=r.short_link.path,
-        themes=tuple(t.name for t in r.themes.all()),
     )
 
 
@@ -64,7 +62,6 @@ def resources_for(alliance, theme=None, limit: int = 3) -> list[ResourceLink]:
     queryset = (
         Resource.objects.filter(alliance=alliance, archived=False, short_link__isnull=False)
         .select_related("short_link")
-        .prefetch_related("themes")
     )
     order = ["position", "-updated_at"]
     theme_id = getattr(theme, "pk", theme)
