@@ -93,7 +93,6 @@ URL                                                         | anon GET | anon PO
 /organise/events/{event}/workshops/allocate/                | login    | login     | 405       | 403        | 405     | 400
 /organise/events/{event}/workshops/placements/              | login    | login     | 403       | 403        | 200     | 200
 /organise/events/{event}/workshops/placements.csv           | login    | login     | 403       | 403        | 200     | 200
-/organise/events/{event}/workshops/placements.pdf           | login    | login     | 403       | 403        | 200     | 200
 /organise/events/{event}/workshops/placements/{placement}/lock/ | login | login    | 405       | 403        | 405     | 302→/organise/events/{event}/workshops/placements/
 /organise/events/{event}/workshops/publish/                 | login    | login     | 405       | 403        | 405     | 302→/organise/events/{event}/workshops/placements/
 /organise/events/{event}/attendees/                         | login    | login     | 403       | 403        | 200     | 200
@@ -112,9 +111,11 @@ URL                                                         | anon GET | anon PO
 /organise/events/{event}/attendees/export/csv/              | login    | login     | 403       | 403        | 200     | 200
 /organise/events/{event}/attendees/export/xlsx/             | login    | login     | 403       | 403        | 200     | 200
 /organise/events/{event}/print/                             | login    | login     | 403       | 403        | 200     | 200
-/organise/events/{event}/print/badges.pdf                   | login    | login     | 403       | 403        | 200     | 200
-/organise/events/{event}/print/postcards.pdf                | login    | login     | 403       | 403        | 200     | 200
-/organise/events/{event}/print/postcards-blank.pdf          | login    | login     | 403       | 403        | 200     | 200
+/organise/events/{event}/print/start/                       | login    | login     | 405       | 403        | 405     | 302→/organise/events/{event}/print/
+/organise/events/{event}/print/files/{job}/                 | login    | login     | 403       | 403        | 404     | 404
+/organise/events/{event}/print/badges.pdf                   | login    | login     | 403       | 403        | 302→/organise/events/{event}/print/ | 302→/organise/events/{event}/print/
+/organise/events/{event}/print/badges.pdf?registration={registration} | login | login | 403   | 403        | 200     | 200
+/organise/events/{event}/print/postcards.pdf                | login    | login     | 403       | 403        | 302→/organise/events/{event}/print/ | 302→/organise/events/{event}/print/
 /organise/events/{event}/meet/                              | login    | login     | 403       | 403        | 200     | 200
 /organise/events/{event}/meet/start/                        | login    | login     | 405       | 403        | 405     | 400
 /organise/events/{event}/meet/rounds/1/                     | login    | login     | 403       | 403        | 404     | 404

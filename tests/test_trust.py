@@ -286,8 +286,8 @@ def test_strange_numbers_in_organiser_forms_are_refused_politely(organiser_clien
                                  {"stop": number}).status_code in (302, 400)
     assert organiser_client.post(f"/organise/events/{event.slug}/meet/start/",
                                  {"size": "2", "among": "registered", "after_round": number}).status_code in (302, 400)
-    assert organiser_client.get(f"/organise/events/{event.slug}/print/badges.pdf",
-                                {"part": number}).status_code in (400, 404)
+    assert organiser_client.post(f"/organise/events/{event.slug}/print/start/",
+                                 {"what": "blank_postcards", "sheets": number}).status_code in (302, 400)
 
 
 @pytest.mark.parametrize("path", [

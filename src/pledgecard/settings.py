@@ -245,6 +245,9 @@ PLEDGECARD_POSTCARD_RETENTION_MONTHS = int(os.environ.get("PLEDGECARD_POSTCARD_R
 # change reaches visitors within this many seconds. 0: every request checks (the tests do).
 PLEDGECARD_PAGE_RECHECK_SECONDS = float(os.environ.get("PLEDGECARD_PAGE_RECHECK_SECONDS", "1"))
 
+# Print files (badges, postcards, room lists) name people: deleted this many hours after they are made.
+PLEDGECARD_PRINT_KEPT_HOURS = float(os.environ.get("PLEDGECARD_PRINT_KEPT_HOURS", "24"))
+
 # NHS deployments may load the Frutiger font from the NHS asset host (e.g. https://assets.nhs.uk).
 PLEDGECARD_FONT_HOST = os.environ.get("PLEDGECARD_FONT_HOST", "")
 
@@ -256,6 +259,7 @@ PLEDGECARD_PERIODIC_JOBS = [
     "pledgecard.pledges.fallback.fallbacks_auto",
     "pledgecard.core.ratelimit.counters_prune",
     "pledgecard.core.jobs.jobs_forget",
+    "pledgecard.events.print_jobs.print_files_forget",
     "pledgecard.pledges.retention.postcards_expire",
 ]
 PLEDGECARD_PERIODIC_SECONDS = float(os.environ.get("PLEDGECARD_PERIODIC_SECONDS", "60"))

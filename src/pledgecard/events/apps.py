@@ -15,6 +15,7 @@ class EventsConfig(AppConfig):
             emails,  # noqa: F401 - message writers
             imports,  # noqa: F401 - the attendee import's background job
             personal_data,
+            print_jobs,  # noqa: F401 - printing's background job
         )
         from pledgecard.events.models import Registration
 

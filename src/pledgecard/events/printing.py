@@ -8,15 +8,18 @@ landscape on an A4 landscape sheet.
 Order: "cut and stack". With S sheets, the top-left cards of sheets 1..S are people 1..S, the top-right cards
 people S+1..2S, and so on: after the two cuts, the four piles stacked in that order are in name order.
 
-Views pick the people (confirmed registrations), build the cards with `badges_for` / `postcards_for` (two
-queries however many people) and render with `badges_pdf` / `postcards_pdf`; the bench renders the same
-dataclasses without a database.
+Print jobs (print_jobs.py) pick the people (confirmed registrations), build the cards with `badges_for` /
+`postcards_for` (two queries however many people) and render a `PrintRun` a part at a time, joined with
+`pdf_join`; one person's badge is rendered at once (`badges_pdf`). The bench renders the same dataclasses
+without a database.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
+import urllib.parse
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -26,11 +29,14 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from markupsafe import Markup
 
+from pledgecard.events import qr  # segno's mask choice, vectorised, and a PNG WeasyPrint takes as it is
+
 CARDS_PER_SHEET = 4
-# Long lists can also be printed in parts of this many people (125 sheets), each its own download.
-PART_SIZE = 500
 MAX_BLANK_SHEETS = 500
-SHEETS_PER_RENDER = 25  # sheets laid out together; see html_to_pdf
+# Sheets laid out together, in one WeasyPrint document: a print job's part (print_jobs.py). Measured on 2,000
+# badges: with 50 sheets a part the worker peaked at about 155 MiB (the join, in its own process, 190 MiB);
+# smaller parts cost more per sheet (each part loads its styles and embeds its fonts again).
+SHEETS_PER_RENDER = 50
 # Sheet geometry for events/print/_sheets.html (millimetres); 148.5 not 148, so four cards tile A4 exactly.
 A4_PORTRAIT_A6 = {"page": "A4", "card_w": 105, "card_h": 148.5}
 A4_LANDSCAPE_A6 = {"page": "A4 landscape", "card_w": 148.5, "card_h": 105}
@@ -121,9 +127,10 @@ def qr_img(url: str, alt: str) -> Markup:
     module; the templates draw it at its printed size with `image-rendering: pixelated`, so the PDF keeps
     sharp square modules (/Interpolate false). Measured: an inline SVG cost WeasyPrint about 7 ms more per
     card to parse and draw (its path parser is pure Python), and an identical PNG is embedded once however
-    many postcards carry it.
+    many postcards carry it. segno's choice of mask is computed in numpy (events/qr.py): the same code, 3×
+    sooner.
     """
-    uri = segno.make(url, error="m", micro=False).png_data_uri(scale=1, border=4)
+    uri = qr.png_data_uri(segno.make(url, error="m", micro=False), border=4)
     return Markup('<img class="qr" src="{}" alt="{}">').format(uri, alt)
 
 
@@ -204,7 +211,7 @@ def badges_for(event, people) -> list[Badge]:
         placements = (Placement.objects.filter(registration__event=event)
                       .select_related("session__workshop", "session__slot")
                       .order_by("session__slot__starts_at", "session__workshop__title"))
-        if len(people) <= PART_SIZE:
+        if len(people) <= 100:  # one person's badge, a small event: only theirs
             placements = placements.filter(registration__in=[p.pk for p in people])
         for p in placements:
             workshops[p.registration_id].append(WorkshopLine(
@@ -219,35 +226,6 @@ def badges_for(event, people) -> list[Badge]:
 
 def postcards_for(people) -> list[PostcardPerson]:
     return [PostcardPerson(r.name, r.organisation, r.sector.name) for r in people]
-
-
-@dataclass(frozen=True)
-class Part:
-    """A slice of a long list printed as its own PDF: people `first`..`last` (1-based, inclusive)."""
-
-    number: int
-    first: int
-    last: int
-    first_name: str
-    last_name: str
-
-
-def parts(names: list[str], size: int | None = None) -> list[Part]:
-    """How a list of people splits into downloads of at most `size` (PART_SIZE) people each."""
-    size = size or PART_SIZE
-    result = []
-    for n, start in enumerate(range(0, len(names), size)):
-        end = min(start + size, len(names))
-        result.append(Part(n + 1, start + 1, end, names[start], names[end - 1]))
-    return result
-
-
-def part_of(people: list, number: int | None, size: int | None = None) -> list:
-    """The people in part `number` (1-based), or everyone when `number` is None; [] for a missing part."""
-    if number is None:
-        return people
-    size = size or PART_SIZE
-    return people[(number - 1) * size:number * size] if number >= 1 else []
 
 
 # Sheets and PDFs.
@@ -265,46 +243,189 @@ def cut_and_stack(items: list, per_sheet: int = CARDS_PER_SHEET) -> list[list]:
     return sheets
 
 
-def html_to_pdf(documents: list[str]) -> bytes:
-    """One tagged PDF/UA-1 file from one or more HTML documents (runs of sheets), rendered one at a time.
+# WeasyPrint matches every element against its whole HTML user-agent stylesheet (tables, forms, dir="rtl",
+# footnotes...). The cards use a handful of elements, so they are rendered against only what those need:
+# measured, it cut the cascade and layout of a badge by about a quarter. It also drops the default bookmark of
+# every <h1>: an outline of 2,000 names is no help in a print file.
+PRINT_UA_CSS = """
+head, meta, style, title, script { display: none }
+html, body, div, section, p, h1, h2, h3, ul, table { display: block }
+li { display: list-item }
+table { display: table; border-collapse: separate }
+thead { display: table-header-group }
+tbody { display: table-row-group }
+tr { display: table-row }
+td, th { display: table-cell; padding: 1px; vertical-align: inherit }
+th, b { font-weight: bold }
+img { overflow: hidden }
+br::before { content: "\\A"; white-space: pre-line }
+"""
 
-    The first document's <html lang> and <title> become the PDF's language and title; the structure tree is
-    built over all the pages together. Rendering a long list a run of sheets at a time frees each run's style
-    cascade as it goes (measured: 2,000 postcards peaked at 1.6 GiB rendered as one document).
-    """
+
+@functools.cache
+def _print_html_class():
     import weasyprint
 
-    rendered = [weasyprint.HTML(string=html, base_url=settings.SITE_URL).render(pdf_variant=PDF_VARIANT)
-                for html in documents]
+    ua = weasyprint.CSS(string=PRINT_UA_CSS)
+
+    class PrintHTML(weasyprint.HTML):
+        def _ua_stylesheets(self, forms=False):
+            return [ua]
+
+    return PrintHTML
+
+
+def render(html: str):
+    """A WeasyPrint document (laid out, not yet written) for one print HTML document."""
+    return _print_html_class()(string=html, base_url=settings.SITE_URL).render(pdf_variant=PDF_VARIANT)
+
+
+def html_to_pdf(documents: list[str]) -> bytes:
+    """One tagged PDF/UA-1 file from one or more HTML documents (runs of sheets), in one go, in memory.
+
+    For a few sheets (one person's badge, a test); whole lists are made by print_jobs in parts joined by
+    `pdf_join`, so that memory stays bounded however many people there are. The first document's
+    <html lang> and <title> become the PDF's language and title; the structure tree covers every page.
+    """
+    rendered = [render(html) for html in documents]
     pages = [page for document in rendered for page in document.pages]
     return rendered[0].copy(pages).write_pdf(pdf_variant=PDF_VARIANT)
 
 
-def _runs(template: str, sheets: list[list], context: dict) -> list[str]:
-    return [render_to_string(template, {**context, "sheets": sheets[start:start + SHEETS_PER_RENDER]})
-            for start in range(0, len(sheets), SHEETS_PER_RENDER)]
+def pdf_join(paths: list, out_path) -> None:
+    """Join tagged PDF parts into one tagged PDF at out_path (events/pdfjoin.py), in a process of its own.
+
+    qpdf holds every part's objects while it writes (for 2,000 badges, 160 MiB more than a part needs); in a
+    fresh interpreter that imports only pikepdf, that memory is its own and is given back when it exits,
+    instead of staying with the worker. It also keeps a crash in qpdf's C++ away from the worker."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(  # noqa: S603 - our own interpreter and module, file paths we made
+        [sys.executable, "-m", "pledgecard.events.pdfjoin", str(out_path), *map(str, paths)],
+        capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise RuntimeError(f"Joining the parts failed: {done.stderr.strip()[-2000:]}")
 
 
-def badges_html(event, badges: list[Badge]) -> list[str]:
-    context = {"event": event, "title": f"Badges – {event.title}", **A4_PORTRAIT_A6}
-    return _runs("events/print/badges.html", cut_and_stack(badges), context)
+@functools.cache
+def cut_marks(card_w: float, card_h: float) -> str:
+    """The cut marks of a sheet of four cards, as an SVG data URI (millimetres): short ticks in from each
+    edge on the two cut lines and a cross in the middle. One image, parsed once, drawn behind every sheet."""
+    w, h, t = card_w, card_h, 0.2  # t: line thickness
+    lines = [(w - t / 2, 5, t, 6), (w - t / 2, 2 * h - 11, t, 6), (5, h - t / 2, 6, t),
+             (2 * w - 11, h - t / 2, 6, t), (w - t / 2, h - 3, t, 6), (w - 3, h - t / 2, 6, t)]
+    rects = "".join(f"<rect x='{x:g}' y='{y:g}' width='{rw:g}' height='{rh:g}'/>" for x, y, rw, rh in lines)
+    return _svg_uri(2 * w, 2 * h, f"<g fill='#4c6272'>{rects}</g>")
 
 
-def postcards_html(event, people: list[PostcardPerson] | None = None, *, sheets: int = 1) -> list[str]:
+def _svg_uri(width_mm: float, height_mm: float, body: str) -> str:
+    svg = (f"<svg xmlns='http://www.w3.org/2000/svg' width='{width_mm:g}mm' height='{height_mm:g}mm' "
+           f"viewBox='0 0 {width_mm:g} {height_mm:g}'>{body}</svg>")
+    return "data:image/svg+xml," + urllib.parse.quote(svg)  # nothing left for HTML to escape
+
+
+TICK_BOX = _svg_uri(3.8, 3.8, "<rect x='0.175' y='0.175' width='3.45' height='3.45' fill='none' "
+                              "stroke='#212b32' stroke-width='0.35'/>")
+
+
+@dataclass
+class PrintRun:
+    """What one print file is made of: a template and the sheets (or sessions) it lays out, rendered as HTML
+    documents of at most `per_document` items each. A print job renders each document to its own PDF part
+    (so memory is bounded by one part) and joins them; `html_to_pdf(run.documents())` renders all at once."""
+
+    template: str
+    context: dict
+    items: list  # sheets (lists of cards) or, for room lists, sessions
+    per_document: int
+    count: int  # cards (people) or sessions: none, nothing to print
+    item_name: str = "sheets"  # the template's name for its items
+    filename: str = ""
+    description: str = ""  # "badges for 2,000 people (500 sheets)", for the organiser's page
+
+    def __len__(self) -> int:
+        return max(1, math.ceil(len(self.items) / self.per_document))
+
+    def span(self, n: int) -> tuple[int, int]:
+        """The items (1-based, inclusive) in document n (0-based)."""
+        return n * self.per_document + 1, min((n + 1) * self.per_document, len(self.items))
+
+    def html(self, n: int) -> str:
+        part = self.items[n * self.per_document:(n + 1) * self.per_document]
+        return render_to_string(self.template, {**self.context, self.item_name: part})
+
+    def documents(self) -> list[str]:
+        return [self.html(n) for n in range(len(self))]
+
+
+def _sheets_run(template: str, cards: list, context: dict, **kwargs) -> PrintRun:
+    context = {**context, "cut_marks": cut_marks(context["card_w"], context["card_h"])}
+    return PrintRun(template, context, cut_and_stack(cards), SHEETS_PER_RENDER, len(cards), **kwargs)
+
+
+def _sheets(count: int) -> str:
+    return f"{count:,} sheet" if count == 1 else f"{count:,} sheets"
+
+
+def badges_run(event, badges: list[Badge]) -> PrintRun:
+    bands = list(dict.fromkeys(b.band for b in badges))
+    context = {"event": event, "title": f"Badges – {event.title}", "bands": bands, **A4_PORTRAIT_A6}
+    count = len(cut_and_stack(badges))
+    return _sheets_run("events/print/badges.html", badges, context, filename=f"{event.slug}-badges.pdf",
+                       description=f"badges for {_people(len(badges))} ({_sheets(count)})" if badges
+                       else "nobody has a confirmed place")
+
+
+def postcards_run(event, people: list[PostcardPerson] | None = None, *, sheets: int = 1) -> PrintRun:
     """Personal postcards for `people`, or `sheets` sheets of blank ones (four to a sheet)."""
     if people is None:
-        cards = cut_and_stack([BLANK] * (sheets * CARDS_PER_SHEET))
-        title = f"Blank postcards – {event.title}"
+        cards = [BLANK] * (sheets * CARDS_PER_SHEET)
+        title, filename = f"Blank postcards – {event.title}", f"{event.slug}-blank-postcards.pdf"
+        description = f"blank postcards ({_sheets(sheets)})"
     else:
-        cards = cut_and_stack(people)
-        title = f"Postcards – {event.title}"
+        cards = people
+        title, filename = f"Postcards – {event.title}", f"{event.slug}-postcards.pdf"
+        sheet_count = len(cut_and_stack(people))
+        description = (f"personal postcards for {_people(len(people))} ({_sheets(sheet_count)})"
+                       if people else "nobody has a confirmed place")
     url = postcard_page_url(event)
     context = {
         "event": event, "title": title, **A4_LANDSCAPE_A6,
+        "tick_box": TICK_BOX,
         "qr": qr_img(url, f"QR code: opens the postcard page of {event.title}"),
         "display_url": url.split("://", 1)[-1],
     }
-    return _runs("events/print/postcards.html", cards, context)
+    return _sheets_run("events/print/postcards.html", cards, context, filename=filename,
+                       description=description)
+
+
+SESSIONS_PER_RENDER = 12
+
+
+def room_lists_run(event) -> PrintRun:
+    """Room lists: a page (or more) per workshop session, with a tick column for who came."""
+    from pledgecard.workshops.models import Session
+
+    sessions = list(Session.objects.filter(workshop__event=event).select_related("workshop", "slot")
+                    .prefetch_related("placements__registration")
+                    .order_by("slot__starts_at", "workshop__title"))
+    plural = "" if len(sessions) == 1 else "s"
+    return PrintRun("workshops/room_lists_pdf.html", {"event": event}, sessions, SESSIONS_PER_RENDER,
+                    len(sessions), item_name="sessions", filename=f"{event.slug}-room-lists.pdf",
+                    description=f"room lists for {len(sessions)} workshop session{plural}")
+
+
+def _people(count: int) -> str:
+    return "1 person" if count == 1 else f"{count:,} people"
+
+
+def badges_html(event, badges: list[Badge]) -> list[str]:
+    return badges_run(event, badges).documents()
+
+
+def postcards_html(event, people: list[PostcardPerson] | None = None, *, sheets: int = 1) -> list[str]:
+    return postcards_run(event, people, sheets=sheets).documents()
 
 
 def badges_pdf(event, badges: list[Badge]) -> bytes:

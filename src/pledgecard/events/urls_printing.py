@@ -6,8 +6,8 @@ from pledgecard.events import print_views
 
 organise_patterns = [
     path("events/<slug:slug>/print/", print_views.print_index, name="print"),
+    path("events/<slug:slug>/print/start/", print_views.print_start, name="print_start"),
+    path("events/<slug:slug>/print/files/<uuid:job_id>/", print_views.print_download, name="print_download"),
     path("events/<slug:slug>/print/badges.pdf", print_views.badges_pdf, name="print_badges"),
     path("events/<slug:slug>/print/postcards.pdf", print_views.postcards_pdf, name="print_postcards"),
-    path("events/<slug:slug>/print/postcards-blank.pdf", print_views.postcards_blank_pdf,
-         name="print_postcards_blank"),
 ]

@@ -23,7 +23,6 @@ organise_patterns = [
     path("events/<slug:slug>/workshops/allocate/", views.allocate, name="allocate"),
     path("events/<slug:slug>/workshops/placements/", views.placements, name="placements"),
     path("events/<slug:slug>/workshops/placements.csv", views.placements_csv, name="placements_csv"),
-    path("events/<slug:slug>/workshops/placements.pdf", views.placements_pdf, name="placements_pdf"),
     path("events/<slug:slug>/workshops/placements/<int:pk>/lock/", views.placement_lock, name="placement_lock"),
     path("events/<slug:slug>/workshops/publish/", views.publish, name="publish"),
 ]

@@ -188,22 +188,6 @@ def placements_csv(request, slug):
     return response
 
 
-@login_required
-def placements_pdf(request, slug):
-    """Room lists to print: one page per session, tagged (accessible) PDF."""
-    import weasyprint
-    from django.template.loader import render_to_string
-
-    event = access_event(request.user, slug)
-    sessions = (Session.objects.filter(workshop__event=event).select_related("workshop", "slot")
-                .prefetch_related("placements__registration").order_by("slot__starts_at", "workshop__title"))
-    html = render_to_string("workshops/room_lists_pdf.html", {"event": event, "sessions": sessions})
-    pdf = weasyprint.HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{event.slug}-room-lists.pdf"'
-    return response
-
-
 # Attendees
 
 
