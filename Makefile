@@ -43,6 +43,7 @@ run: install
 	@echo "  Organisers sign in at:     http://127.0.0.1:$(PORT)/accounts/login/"
 	@echo "  Outgoing mail is written to var/mail/ unless EMAIL_URL is set (e.g. EMAIL_URL=smtp://127.0.0.1:1025)."
 	@echo "  To send the demo's reminders today: $(PLEDGECARD) reminders reschedule reducing-inequalities-2023 $$(date +%F)"
+	@echo "  To see what attendees will get:    $(PLEDGECARD) reminders send-test reducing-inequalities-2023 you@example.org"
 	@echo
 	$(PLEDGECARD) serve --port $(PORT)
 

@@ -22,6 +22,7 @@ OTHERS = {  # name: (arguments for the full run, arguments for --quick)
     "notify": ([], ["--quick"]),
     "people": ([], ["--postcards", "2000"]),
     "links": ([], ["--repeats", "100"]),
+    "weight": ([], []),
     "insights": ([], ["--registrations", "2000", "--follow-ups", "1000", "--meetings", "3000", "--people", "800"]),
 }
 
@@ -65,8 +66,12 @@ def parse_args(argv):
     worker.add_argument("--messages", type=int, help="due reminders per run (default 100,000, quick 10,000)")
     worker.add_argument("--worker-repeats", type=int, help="runs per database (default 3, quick 3)")
     worker.add_argument("--worker-timeout", type=float, default=7200, help="seconds one worker run may take")
+    worker.add_argument("--workers", default="1,2,4", help="numbers of workers run at once, e.g. 1,2,4")
     args = p.parse_args(argv)
     args.databases = [d.strip() for d in args.db.split(",") if d.strip()]
+    args.workers = [int(n) for n in args.workers.split(",") if n.strip()]
+    if not args.workers or min(args.workers) < 1:
+        p.error("--workers takes numbers of workers, e.g. 1,2,4")
     if bad := set(args.databases) - {"postgres", "sqlite"}:
         p.error(f"unknown database(s): {', '.join(sorted(bad))}")
     args.repeats = args.repeats or (3 if args.quick else 5)

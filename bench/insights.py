@@ -110,7 +110,8 @@ def seed(registrations: int, follow_ups: int, meetings: int, people: int) -> tup
         (
             Message(
                 kind="postcard_reminder",
-                postcard=c,
+                subject=c.subject,
+                alliance_id=c.event.alliance_id,
                 to_address=c.email,
                 due_at=now,
                 status="sent" if rng.random() < 0.85 else "failed",

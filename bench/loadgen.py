@@ -6,6 +6,7 @@ after the end are not counted. Each client reports its latencies and the CPU tim
 report can show how much of the 2 cores the load generator took from the server.
 """
 
+import gzip
 import re
 import socket
 import time
@@ -37,7 +38,9 @@ class Client:
     def __init__(self, host, port):
         self.host, self.port = host, port
         self.origin = f"http://{host}:{port}"
-        self.head = f"Host: {host}:{port}\r\nUser-Agent: pledgecard-bench\r\nAccept: text/html\r\n"
+        # As a browser asks: pages that may be compressed come gzipped, and that costs the server its CPU.
+        self.head = (f"Host: {host}:{port}\r\nUser-Agent: pledgecard-bench\r\nAccept: text/html\r\n"
+                     "Accept-Encoding: gzip\r\n")
         self.sock = None
         self.buffer = b""
         self.cookies = {}
@@ -72,7 +75,7 @@ class Client:
         self.sock.sendall(request_bytes)
         head = self._read_until(b"\r\n\r\n").decode("latin-1").split("\r\n")
         status = int(head[0].split(" ", 2)[1])
-        length, chunked, close, location, set_cookies = None, False, False, None, []
+        length, chunked, close, location, set_cookies, gzipped = None, False, False, None, [], False
         for line in head[1:]:
             name, _, value = line.partition(":")
             name, value = name.strip().lower(), value.strip()
@@ -84,6 +87,8 @@ class Client:
                 close = value.lower() == "close"
             elif name == "location":
                 location = value
+            elif name == "content-encoding":
+                gzipped = value.lower() == "gzip"
             elif name == "set-cookie":
                 set_cookies.append(value)
         if chunked:
@@ -102,6 +107,8 @@ class Client:
             body, self.buffer = self.buffer, b""
         if close:
             self.close()
+        if gzipped:
+            body = gzip.decompress(body)
         return status, location, set_cookies, body
 
     def request(self, method, path, body=None, headers=None):
@@ -198,10 +205,38 @@ def _submission(client, state):
     status, _, html = client.request("GET", path)
     timings.append(time.monotonic() - t2)
     ok.append(status == 200 and b"Thank you" in html)
+    state["thanks_path"] = path
     return ok, timings
 
 
 SCENARIOS = {"bare": _bare, "submission": _submission}
+
+
+def pages_main(host, port, form_path, pages, nonce, duration):
+    """One visitor, one request at a time: the bare view, then a page, the bare view, the next page, ...
+
+    `pages` maps a name to a path; "thanks" is the page a submission is sent on to (this client writes one
+    postcard first and keeps its cookies, so it may see it). Returns {name: [seconds, ...]}, "bare" included.
+    """
+    client = Client(host, port)
+    state = {"form_path": form_path, "nonce": nonce, "client": "pages", "seq": 0, "sectors": None}
+    ok, _ = _submission(client, state)
+    if not all(ok):
+        raise RuntimeError(f"the submission before the pages phase failed at step {len(ok)}")
+    paths = {name: state["thanks_path"] if path == "thanks" else path for name, path in pages.items()}
+    samples = {"bare": [], **{name: [] for name in paths}}
+    end_at = time.monotonic() + duration
+    while time.monotonic() < end_at:
+        for name, path in paths.items():
+            for which, where in (("bare", "/bench/bare/"), (name, path)):
+                t0 = time.perf_counter()
+                status, _, _ = client.request("GET", where)
+                elapsed = time.perf_counter() - t0
+                if status != 200:
+                    raise RuntimeError(f"GET {where} answered {status}")
+                samples[which].append(elapsed)
+    client.close()
+    return samples
 
 
 def client_main(scenario, host, port, form_path, nonce, client_id, start_at, measure_from, end_at, out_queue):

@@ -123,8 +123,8 @@ def child_seed(count: int, channel: str, api_key: str, email_template: str, sms_
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            "DELETE FROM delivery_message WHERE postcard_id IN "
-            "(SELECT id FROM pledges_postcard WHERE event_id = %s)",
+            "DELETE FROM delivery_message WHERE subject IN "
+            "(SELECT 'pledges.postcard:' || id FROM pledges_postcard WHERE event_id = %s)",
             [event.id],
         )
         cursor.execute("DELETE FROM pledges_postcard WHERE event_id = %s", [event.id])
@@ -162,7 +162,8 @@ def child_seed(count: int, channel: str, api_key: str, email_template: str, sms_
         [
             Message(
                 kind=Message.Kind.POSTCARD_REMINDER,
-                postcard=p,
+                subject=p.subject,
+                alliance_id=alliance.id,
                 to_address=to[channel](p),
                 due_at=due,
                 channel=channel,
@@ -249,7 +250,7 @@ def bench_reminders(kind, *, count, channel, workers, rate_limit_per_minute, sta
                 query(
                     url,
                     "SELECT status, COUNT(*) FROM delivery_message m JOIN pledges_postcard p "
-                    "ON p.id = m.postcard_id JOIN events_event e ON e.id = p.event_id "
+                    "ON m.subject = 'pledges.postcard:' || p.id JOIN events_event e ON e.id = p.event_id "
                     "WHERE e.slug = 'bench-notify' GROUP BY status",
                 )
             )

@@ -21,12 +21,13 @@ def main(count: int, sample_path: str) -> None:
     import django
 
     django.setup()
-    from django.core.mail import EmailMultiAlternatives
+    from django.conf import settings
     from django.db import connection
     from django.utils import timezone
 
     from pledgecard.core.models import Alliance, Sector
-    from pledgecard.delivery import rendering, services
+    from pledgecard.delivery import rendering, sending
+    from pledgecard.delivery.channels import email_bytes
     from pledgecard.delivery.models import Message
     from pledgecard.events.models import Event
     from pledgecard.pledges.models import Postcard, Theme
@@ -45,7 +46,7 @@ def main(count: int, sample_path: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "DELETE FROM delivery_message"
-            " WHERE postcard_id IN (SELECT id FROM pledges_postcard WHERE event_id = %s)",
+            " WHERE subject IN (SELECT 'pledges.postcard:' || id FROM pledges_postcard WHERE event_id = %s)",
             [event.id],
         )
         cursor.execute("DELETE FROM pledges_postcard WHERE event_id = %s", [event.id])
@@ -79,7 +80,8 @@ def main(count: int, sample_path: str) -> None:
         [
             Message(
                 kind=Message.Kind.POSTCARD_REMINDER,
-                postcard=p,
+                subject=p.subject,
+                alliance_id=alliance.id,
                 to_address=p.email,
                 due_at=due,
             )
@@ -94,22 +96,16 @@ def main(count: int, sample_path: str) -> None:
             cursor.execute("VACUUM ANALYZE delivery_message")
         else:
             cursor.execute("ANALYZE")
-    owed = Message.objects.filter(services._owed(timezone.now())).count()
+    owed = Message.objects.filter(sending._owed(timezone.now())).count()
     if owed != count:
         raise SystemExit(f"expected {count} owed messages after seeding, found {owed}")
 
-    # One reminder, rendered and built exactly as the worker's EmailChannel builds it.
-    message = Message.objects.filter(postcard__event=event).select_related("postcard").first()
+    # One reminder, rendered and built exactly as the worker's EmailChannel builds it for SMTP.
+    message = Message.objects.filter(subject=postcards[0].subject).first()
     email = rendering.render(message)
-    mail = EmailMultiAlternatives(
-        subject=email.subject,
-        body=email.text,
-        to=[email.to],
-        headers={"Message-ID": message.message_id_header, **email.headers},
-    )
-    mail.attach_alternative(email.html, "text/html")
+    header = message.message_id_header
     with open(sample_path, "wb") as f:
-        f.write(mail.message().as_bytes(linesep="\r\n"))
+        f.write(email_bytes(header, email, settings.DEFAULT_FROM_EMAIL, f"=_{header[1:-1]}"))
 
     sizes = {}
     with connection.cursor() as cursor:
@@ -125,7 +121,7 @@ def main(count: int, sample_path: str) -> None:
         json.dumps(
             {
                 "seeded": count,
-                "from_email": mail.from_email,
+                "from_email": settings.DEFAULT_FROM_EMAIL,
                 "insert_seconds": round(inserted - started, 2),
                 "total_seconds": round(time.monotonic() - started, 2),
                 "sizes_bytes": sizes,

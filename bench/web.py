@@ -24,6 +24,7 @@ from bench.common import (
     median,
     percentile,
     product_env,
+    run,
     spread,
     start,
     stop,
@@ -35,6 +36,13 @@ from bench.common import (
 from bench.databases import database, query
 
 FORM_PATH = "/e/reducing-inequalities-2023/"
+# The attendee's pages timed one request at a time against the bare view ("thanks": where a submission lands).
+PAGES = {
+    "form": FORM_PATH,
+    "event": "/events/reducing-inequalities-2023/",
+    "thanks": "thanks",
+    "wall": "/e/reducing-inequalities-2023/wall/",
+}
 
 
 def gunicorn_args(port, workers, threads):
@@ -111,6 +119,9 @@ def bench_one_database(kind, *, repeats, duration, warmup, concurrency, workers,
     with database(kind, wd) as url:
         port = free_port()
         env = product_env(wd, DATABASE_URL=url, PORT=port, SITE_URL=f"http://{LOOPBACK}:{port}")
+        # As `pledgecard serve` does before it starts gunicorn: pages name the collected (hashed) files.
+        run([PYTHON, "-m", "pledgecard", "collectstatic", "--no-input", "-v0"], env=env, timeout=300,
+            log=wd / "setup.log")
         with open(wd / "gunicorn.log", "wb") as server_log:
             server = start(
                 gunicorn_args(port, workers, threads),
@@ -154,11 +165,44 @@ def bench_one_database(kind, *, repeats, duration, warmup, concurrency, workers,
                         f"p50 {fmt(result['p50_ms'])} ms  p99 {fmt(result['p99_ms'])} ms  "
                         f"errors {result['errors']}"
                     )
+            pages = []
+            for r in range(repeats):
+                pages.append(pages_phase(port, duration=duration, nonce=f"{nonce}p{r}"))
+                log(f"web/{kind} repeat {r + 1}/{repeats} pages (one at a time, ms): " + ", ".join(
+                    f"{name} {fmt(ms, 2)}" for name, ms in pages[-1]["p50_ms"].items()))
         finally:
             stop(server)
         saved = query(url, "SELECT count(*) FROM pledges_postcard WHERE source = 'online'")[0][0]
     counted = sum(r["operations"] for r in runs if r["scenario"] == "submission")
-    return summarise(kind, runs, saved_postcards=saved, counted_submissions=counted)
+    result = summarise(kind, runs, saved_postcards=saved, counted_submissions=counted)
+    result["pages"] = summarise_pages(pages)
+    return result
+
+
+def pages_phase(port, *, duration, nonce):
+    """Each attendee page and the bare view alternately, one request at a time, for `duration` seconds."""
+    samples = loadgen.pages_main(LOOPBACK, port, FORM_PATH, PAGES, nonce, duration)
+    p50 = {name: median(values) * 1000 for name, values in samples.items()}
+    return {
+        "p50_ms": p50,
+        "ratio_to_bare": {name: ms / p50["bare"] for name, ms in p50.items() if name != "bare"},
+        "samples": {name: len(values) for name, values in samples.items()},
+    }
+
+
+def summarise_pages(repeats):
+    """Medians over the repeats; each ratio is taken within its repeat (page ÷ the bare view beside it)."""
+    names = list(repeats[0]["p50_ms"])
+    return {
+        "p50_ms": {name: median([r["p50_ms"][name] for r in repeats]) for name in names},
+        "ratio_to_bare": {
+            name: median([r["ratio_to_bare"][name] for r in repeats]) for name in names if name != "bare"
+        },
+        "ratio_range": {
+            name: spread([r["ratio_to_bare"][name] for r in repeats]) for name in names if name != "bare"
+        },
+        "repeats": repeats,
+    }
 
 
 def summarise(kind, runs, **checks):
@@ -280,4 +324,18 @@ def report_web(data) -> str:
             if steps
             else ""
         )
+    rows = []
+    for db in data["databases"]:
+        pages = db.get("pages")
+        if not pages:
+            continue
+        rows.append([f"{db['database']}: bare view", fmt(pages["p50_ms"]["bare"], 2), "1.0", ""])
+        for name, ratio in pages["ratio_to_bare"].items():
+            low, high = pages["ratio_range"][name]
+            where = "after the POST" if PAGES[name] == "thanks" else PAGES[name]
+            rows.append([f"{db['database']}: {name} ({where})", fmt(pages["p50_ms"][name], 2), fmt(ratio, 1),
+                         f"{fmt(low, 1)}–{fmt(high, 1)}"])
+    if rows:
+        text += "\n\n" + table(["pages, one request at a time", "p50 ms", "× bare", "repeats"], rows)
+        text += "\n    target: each page at most 5× the bare view; a submission at most 5 ms of server CPU"
     return text

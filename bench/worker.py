@@ -4,8 +4,10 @@ Each repeat seeds N postcards whose reminders are due now (bench/seed.py, in bul
 flips every repeat:
 - the baseline: one process sending N pre-built copies of a real rendered reminder (distinct To and
   Message-ID) with raw smtplib on one connection to a fresh sink;
-- the product: the real `pledgecard worker --once` subprocess, with EMAIL_URL pointing at a fresh sink,
-  timed from start to exit (Django's start-up included), then checked: every row sent, the sink counted N.
+- the product, once for each number of workers (`--workers`, default 1, 2 and 4; N seeded afresh before
+  each): that many real `pledgecard worker --once` subprocesses at once, with EMAIL_URL pointing at a fresh
+  sink, timed from the first start to the last exit (Django's start-up included), then checked: every row
+  sent, the sink counted N.
 """
 
 import json
@@ -110,19 +112,47 @@ def run_baseline(messages, from_address, timeout) -> dict:
     return result
 
 
-def run_product_worker(env_base, count, timeout, wd) -> dict:
+def _run_workers(workers: int, env, timeout, wd) -> None:
+    """`workers` × `pledgecard worker --once` at once; returns when all have exited (each with 0)."""
+    procs, logs = [], []
+    try:
+        for n in range(workers):
+            log_file = open(wd / f"worker-{n}.log", "ab")  # noqa: SIM115 - closed below, after the process
+            logs.append(log_file)
+            procs.append(
+                start([PYTHON, "-m", "pledgecard", "worker", "--once"], env=env, cwd=REPO, stdout=log_file,
+                      stderr=log_file)
+            )
+        deadline = time.monotonic() + timeout
+        for proc in procs:
+            proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+            if proc.returncode != 0:
+                raise RuntimeError(f"a worker exited with {proc.returncode}; see {wd}")
+    finally:
+        for proc in procs:
+            stop(proc)
+        for log_file in logs:
+            log_file.close()
+
+
+def run_product_worker(env_base, count, timeout, wd, workers=1) -> dict:
     port = free_port()
     sink = Sink(port, expected=count)
     try:
         env = dict(env_base, EMAIL_URL=f"smtp://{LOOPBACK}:{port}")
         machine0, sink_cpu0, children0 = machine_cpu(), sink.cpu_seconds(), _children_cpu()
         t0 = time.monotonic()
-        run([PYTHON, "-m", "pledgecard", "worker", "--once"], env=env, timeout=timeout, log=wd / "worker.log")
+        if workers == 1:
+            command = [PYTHON, "-m", "pledgecard", "worker", "--once"]
+            run(command, env=env, timeout=timeout, log=wd / "worker.log")
+        else:
+            _run_workers(workers, env, timeout, wd)
         elapsed = time.monotonic() - t0
         worker_cpu = _children_cpu() - children0
         machine1 = machine_cpu()
         accepted = sink.count
         result = {
+            "workers": workers,
             "seconds": elapsed,
             "messages_per_s": count / elapsed,
             "steady_messages_per_s": sink.steady_rate,
@@ -146,7 +176,11 @@ def run_product_worker(env_base, count, timeout, wd) -> dict:
     return result
 
 
-def bench_one_database(kind, *, count, repeats, timeout):
+def _label(workers: int) -> str:
+    return "worker" if workers == 1 else f"worker×{workers}"
+
+
+def bench_one_database(kind, *, count, repeats, timeout, workers=(1,)):
     wd = workdir(f"worker-{kind}")
     runs, seeds = [], []
     with database(kind, wd) as url:
@@ -158,12 +192,19 @@ def bench_one_database(kind, *, count, repeats, timeout):
             log(f"worker/{kind}: seeded in {seeded['total_seconds']} s; sizes {seeded['sizes_bytes']}")
             messages = prebuilt_messages((wd / "sample.eml").read_bytes(), count)
             from_address = "pledgecard@localhost"
-            order = ("baseline", "worker") if r % 2 == 0 else ("worker", "baseline")
+            products = [_label(n) for n in workers]
+            order = ["baseline", *products] if r % 2 == 0 else [*products, "baseline"]
+            fresh = True  # the rows seeded above are still owed
             for which in order:
                 if which == "baseline":
                     result = run_baseline(messages, from_address, timeout)
                 else:
-                    result = run_product_worker(env, count, timeout, wd)
+                    if not fresh:
+                        log(f"worker/{kind}: seeding {count:,} due reminders again")
+                        seeds.append(seed(env, count, wd))
+                    fresh = False
+                    how_many = workers[products.index(which)]
+                    result = run_product_worker(env, count, timeout, wd, workers=how_many)
                 result.update(which=which, repeat=r)
                 runs.append(result)
                 log(
@@ -172,18 +213,23 @@ def bench_one_database(kind, *, count, repeats, timeout):
                     f"({result['seconds']:.1f} s; steady {fmt(result['steady_messages_per_s'])} msg/s)"
                 )
             del messages
-    return summarise(kind, count, runs, seeds)
+    return summarise(kind, count, runs, seeds, [_label(n) for n in workers])
 
 
-def summarise(kind, count, runs, seeds):
+def summarise(kind, count, runs, seeds, products=("worker",)):
     def of(which, key):
         return [r[key] for r in runs if r["which"] == which]
 
     base = {r["repeat"]: r for r in runs if r["which"] == "baseline"}
-    work = {r["repeat"]: r for r in runs if r["which"] == "worker"}
-    paired = [work[k]["messages_per_s"] / base[k]["messages_per_s"] for k in base if k in work]
-    summary = {"messages": count}
-    for which in ("baseline", "worker"):
+    summary = {"messages": count, "products": list(products)}
+    for which in products:
+        work = {r["repeat"]: r for r in runs if r["which"] == which}
+        paired = [work[k]["messages_per_s"] / base[k]["messages_per_s"] for k in base if k in work]
+        summary.setdefault("ratios", {})[which] = {"median": median(paired), "range": spread(paired)}
+    # The first product (one worker) keeps the names earlier results files used.
+    summary["ratio_worker_per_baseline"] = summary["ratios"][products[0]]["median"]
+    summary["ratio_range"] = summary["ratios"][products[0]]["range"]
+    for which in ("baseline", *products):
         summary[which] = {
             key: median(of(which, key))
             for key in (
@@ -202,9 +248,15 @@ def summarise(kind, count, runs, seeds):
         summary[which]["first_twentieth_messages_per_s"] = median([r[0] for r in segments])
         summary[which]["last_twentieth_messages_per_s"] = median([r[-1] for r in segments])
     summary["baseline"]["sender_cpu_ms_per_message"] = median(of("baseline", "sender_cpu_ms_per_message"))
-    summary["worker"]["worker_cpu_ms_per_message"] = median(of("worker", "worker_cpu_ms_per_message"))
-    summary["ratio_worker_per_baseline"] = median(paired)
-    summary["ratio_range"] = spread(paired)
+    for which in products:
+        summary[which]["worker_cpu_ms_per_message"] = median(of(which, "worker_cpu_ms_per_message"))
+        # How long 100,000 due reminders take: measured when the run was 100,000; otherwise extrapolated from
+        # the measured rate (Django's start-up then counts for more than it would: the estimate errs long).
+        rate = summary[which]["messages_per_s"]
+        summary[which]["seconds_for_100k"] = summary[which]["seconds"] if count == 100_000 else (
+            100_000 / rate if rate else None)
+        how = "measured" if count == 100_000 else f"extrapolated from {count:,}"
+        summary[which]["seconds_for_100k_is"] = how
     summary["seed_seconds"] = median([s["total_seconds"] for s in seeds])
     summary["sizes_bytes_after_seed"] = seeds[0]["sizes_bytes"] if seeds else None  # the first: no bloat yet
     return {"database": kind, "summary": summary, "runs": runs, "seeds": seeds}
@@ -213,7 +265,8 @@ def summarise(kind, count, runs, seeds):
 def run_worker(args):
     results = [
         bench_one_database(
-            kind, count=args.messages, repeats=args.worker_repeats, timeout=args.worker_timeout
+            kind, count=args.messages, repeats=args.worker_repeats, timeout=args.worker_timeout,
+            workers=args.workers,
         )
         for kind in args.databases
     ]
@@ -222,7 +275,8 @@ def run_worker(args):
             "messages_per_run": args.messages,
             "repeats": args.worker_repeats,
             "worker": "pledgecard worker --once (DELIVERY_BATCH_SIZE default "
-            f"{os.environ.get('DELIVERY_BATCH_SIZE', '100')}), timed from start to exit",
+            f"{os.environ.get('DELIVERY_BATCH_SIZE', '500')}), timed from start to exit; "
+            f"{', '.join(map(str, args.workers))} at once",
             "baseline": "raw smtplib, one connection, pre-built copies of a rendered reminder",
             "sink": "aiosmtpd in its own process, counting only",
             "debug": False,
@@ -235,7 +289,12 @@ def report_worker(data) -> str:
     rows = []
     for db in data["databases"]:
         s = db["summary"]
-        for which, label in (("baseline", "raw smtplib baseline"), ("worker", "pledgecard worker --once")):
+        products = s.get("products", ["worker"])
+        labels = [("baseline", "raw smtplib baseline")] + [
+            (which, f"pledgecard {which} --once" if which != "worker" else "pledgecard worker --once")
+            for which in products
+        ]
+        for which, label in labels:
             x = s[which]
             own_cpu = x.get("sender_cpu_ms_per_message") or x.get("worker_cpu_ms_per_message")
             rows.append(
@@ -267,9 +326,17 @@ def report_worker(data) -> str:
     )
     for db in data["databases"]:
         s = db["summary"]
+        for which in s.get("products", ["worker"]):
+            ratio = s["ratios"][which] if "ratios" in s else {"median": s["ratio_worker_per_baseline"],
+                                                              "range": s["ratio_range"]}
+            text += (
+                f"\n{db['database']}: {which} msg/s ÷ baseline msg/s = {fmt(ratio['median'], 3)}"
+                f" (repeats {', '.join(fmt(v, 3) for v in ratio['range'] or [])} min/max);"
+                f" 100,000 reminders: {fmt(s[which].get('seconds_for_100k'), 0)} s"
+                f" ({s[which].get('seconds_for_100k_is', 'measured')})"
+            )
         text += (
-            f"\n{db['database']}: worker msg/s ÷ baseline msg/s = {fmt(s['ratio_worker_per_baseline'], 3)}"
-            f" (repeats {', '.join(fmt(v, 3) for v in s['ratio_range'] or [])} min/max);"
-            f" seeding took {fmt(s['seed_seconds'])} s; sizes after seeding {s['sizes_bytes_after_seed']}"
+            f"\n{db['database']}: seeding took {fmt(s['seed_seconds'])} s; sizes after seeding"
+            f" {s['sizes_bytes_after_seed']}"
         )
     return text

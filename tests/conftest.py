@@ -17,6 +17,36 @@ NO_NOTIFY = "http://127.0.0.1:9"
 os.environ["NOTIFY_BASE_URL"] = NO_NOTIFY
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _static_files_collected():
+    """Pages name static files by their content's hash, as in production: collectstatic makes those names."""
+    from pledgecard.core.staticfiles import collect_if_stale
+
+    collect_if_stale()
+
+
+@pytest.fixture(scope="session")
+def live_server(request, _static_files_collected):
+    """pytest-django's live server, but static files go through the whole application, so whitenoise serves
+    them as in production (hashed names, compressed, cache headers) instead of Django's finders, which do not
+    know the hashed names."""
+    from pytest_django.live_server_helper import LiveServer
+
+    addr = (request.config.getvalue("liveserver") or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+            or "localhost")
+    server = LiveServer(addr, start=False)
+    server.thread.static_handler = lambda application: application
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _shared_pages_checked_every_time(settings):
+    """Every request checks a shared page against the database (tests/test_page_cache.py tests the window)."""
+    settings.PLEDGECARD_PAGE_RECHECK_SECONDS = 0
+
+
 @pytest.fixture(autouse=True)
 def _no_real_notify(settings):
     settings.NOTIFY_BASE_URL = NO_NOTIFY

@@ -185,19 +185,20 @@ def build(seed: int = 10) -> World:
         due = timezone.now() - dt.timedelta(days=30)
         Message.objects.create(
             kind="postcard_confirmation",
-            postcard=card.obj,
+            subject=card.obj.subject,
             to_address=card.obj.email,
             due_at=due,
             status="sent",
         )  # not a reminder: never counts
         status = rng.choice(["sent", "sent", "sent", "failed", "scheduled", "cancelled"])
         Message.objects.create(
-            kind="postcard_reminder", postcard=card.obj, to_address=card.obj.email, due_at=due, status=status
+            kind="postcard_reminder", subject=card.obj.subject, to_address=card.obj.email, due_at=due,
+            status=status,
         )
         if status == "failed" and rng.random() < 0.7:  # sent again by text message after the email failed
             Message.objects.create(
                 kind="postcard_reminder",
-                postcard=card.obj,
+                subject=card.obj.subject,
                 channel="sms",
                 to_address="447700900123",
                 due_at=due,
@@ -207,7 +208,7 @@ def build(seed: int = 10) -> World:
         if status == "sent" and rng.random() < 0.3:  # a duplicate record of the same reminder, sent
             Message.objects.create(
                 kind="postcard_reminder",
-                postcard=card.obj,
+                subject=card.obj.subject,
                 to_address=card.obj.email,
                 due_at=due,
                 status="sent",

@@ -190,7 +190,8 @@ def build(alliance, uploader=None) -> World:
     # Messages in other states: a registration confirmation sent, one refused by her mail server.
     sent = message_schedule(
         kind=Message.Kind.REGISTRATION_CONFIRMATION,
-        registration=registration,
+        subject=registration.subject,
+        alliance_id=registration.event.alliance_id,
         to_address=EMAIL,
         due_at=now - dt.timedelta(days=400),
     )
@@ -201,7 +202,8 @@ def build(alliance, uploader=None) -> World:
     )
     failed = message_schedule(
         kind=Message.Kind.AGENDA,
-        registration=registration,
+        subject=registration.subject,
+        alliance_id=registration.event.alliance_id,
         to_address=EMAIL,
         due_at=now - dt.timedelta(days=300),
     )
@@ -210,7 +212,8 @@ def build(alliance, uploader=None) -> World:
     )
     message_schedule(
         kind=Message.Kind.REGISTRATION_CONFIRMATION,
-        registration=olu,
+        subject=olu.subject,
+        alliance_id=olu.event.alliance_id,
         to_address=OLU_EMAIL,
         due_at=now - dt.timedelta(days=400),
     )

@@ -1081,7 +1081,7 @@ def test_event_title_and_venue_are_one_line(organiser_client, alliance):
     assert "\n" not in event.venue
     client = Client()
     client.post(f"/e/{event.slug}/", postcard_data())
-    from pledgecard.delivery.services import deliver_due
+    from pledgecard.delivery.sending import deliver_due
 
     assert deliver_due().outcomes.get("sent") == 1
 
@@ -1462,7 +1462,7 @@ def test_story_title_is_one_line(client, alliance):
     response = client.post(f"/stories/{alliance.slug}/new/", _story(title="Our work\r\nBcc: everyone@example.org"))
     assert response.status_code == 302
     assert Story.objects.get().title == "Our work Bcc: everyone@example.org"
-    from pledgecard.delivery.services import deliver_due
+    from pledgecard.delivery.sending import deliver_due
 
     assert deliver_due().outcomes.get("sent") == 1
 

@@ -29,7 +29,7 @@ from playwright.sync_api import expect
 from pledgecard.core import formats
 from pledgecard.core.models import Sector
 from pledgecard.delivery.models import Message
-from pledgecard.delivery.services import deliver_due
+from pledgecard.delivery.sending import deliver_due
 from pledgecard.pledges import services
 from pledgecard.pledges.models import Postcard, Theme
 from pledgecard.pledges.services import PostcardWords
@@ -133,7 +133,7 @@ def test_attendee_writes_opens_answers_and_refreshes_without_javascript(
     assert urlsplit(phone.url).path == f"/postcards/{refreshed.public_id}/"
     expect(phone.locator(".nhsuk-notification-banner")).to_contain_text("Your pledge is refreshed")
     expect(phone.locator(".pc-postcard")).to_contain_text("Bring two more groups into the next redesign.")
-    reminder = orm(Message.objects.get, postcard=refreshed, kind=Message.Kind.POSTCARD_REMINDER)
+    reminder = orm(Message.objects.get, subject=refreshed.subject, kind=Message.Kind.POSTCARD_REMINDER)
     assert reminder.status == Message.Status.SCHEDULED
     assert reminder.due_at > timezone.now()
     new_due = formats.local_datetime(reminder.due_at, event.time_zone)

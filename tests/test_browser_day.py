@@ -12,7 +12,7 @@ from icalendar import Calendar
 from playwright.sync_api import expect
 
 from pledgecard.core.models import Role, Sector
-from pledgecard.delivery.services import deliver_due
+from pledgecard.delivery.sending import deliver_due
 from pledgecard.events.models import Registration
 from pledgecard.networking.models import Member
 from pledgecard.workshops import services as workshops

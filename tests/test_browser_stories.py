@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from pledgecard.delivery.services import deliver_due
+from pledgecard.delivery.sending import deliver_due
 from pledgecard.pledges.models import Postcard
 from pledgecard.resources import services as resources
 from pledgecard.resources.models import LinkClickDay

@@ -28,7 +28,7 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from pledgecard.core.models import Sector
-from pledgecard.delivery import services
+from pledgecard.delivery import sending
 from pledgecard.delivery.models import Message
 from pledgecard.pledges import services as pledges
 from pledgecard.pledges.models import Postcard
@@ -88,7 +88,8 @@ def write_postcards(event, count, *, prefix, confirmation=False, reminder=True):
 def make_reminders_due(postcards, when=None):
     """The reminder day has come for these postcards (whatever their reminders' status)."""
     when = when or timezone.now() - dt.timedelta(seconds=1)
-    return Message.objects.filter(kind=REMINDER, postcard__in=postcards).update(due_at=when)
+    reminders = Message.objects.filter(kind=REMINDER, subject__in=[p.subject for p in postcards])
+    return reminders.update(due_at=when)
 
 
 def row_for_header(header) -> Message:
@@ -117,7 +118,7 @@ def drain(until, *, timeout=15.0, on_sweep=lambda: None):
     deadline = time.monotonic() + timeout
     while not until():
         assert time.monotonic() < deadline, "The outbox did not drain in time"
-        services.deliver_due()
+        sending.deliver_due()
         on_sweep()
         time.sleep(0.02)
 
@@ -226,7 +227,8 @@ def test_worker_killed_mid_batch_loses_nothing_and_duplicates_keep_their_message
     confirmations = write_postcards(event, 4, prefix="new", confirmation=True, reminder=False)
     returning = write_postcards(event, 30, prefix="back")
     make_reminders_due(returning)
-    owed = list(Message.objects.filter(postcard__in=confirmations + returning, due_at__lte=timezone.now()))
+    subjects = [p.subject for p in confirmations + returning]
+    owed = list(Message.objects.filter(subject__in=subjects, due_at__lte=timezone.now()))
     assert len(owed) == 34
     # Slow enough per message that a batch of 5 is still going when we strike.
     smtp.handler.delay_after_accept = 0.03
@@ -323,7 +325,9 @@ def test_temporary_refusal_backs_off_then_everything_arrives(mode, event, smtp, 
     settings.DELIVERY_RETRY_MAX_SECONDS = 0.6
     postcards = write_postcards(event, 3, prefix="grey")
     make_reminders_due(postcards)
-    ids = list(Message.objects.filter(postcard__in=postcards).values_list("id", flat=True))
+    ids = list(
+        Message.objects.filter(subject__in=[p.subject for p in postcards]).values_list("id", flat=True)
+    )
     recover = _refuse_temporarily(mode, smtp, settings, ids, refusals=2 * len(ids))
 
     history = defaultdict(list)  # message id -> one snapshot per attempt, as the row stood after it
@@ -372,7 +376,7 @@ def test_temporary_refusals_give_up_after_the_configured_time_from_the_first_att
     [postcard] = write_postcards(event, 1, prefix="never")
     make_reminders_due([postcard], when=timezone.now())
     smtp.handler.temporary_until = time.monotonic() + 3600
-    message = Message.objects.get(postcard=postcard, kind=REMINDER)
+    message = Message.objects.get(subject=postcard.subject, kind=REMINDER)
 
     drain(lambda: Message.objects.get(id=message.id).status == Status.FAILED, timeout=give_up_after + 8)
 
@@ -399,10 +403,10 @@ def test_permanent_refusal_fails_that_message_shows_why_and_is_not_retried(
     smtp.handler.refuse[bounced.email] = answer
     make_reminders_due(postcards)
 
-    report = services.deliver_due()
+    report = sending.deliver_due()
 
     assert report.outcomes == {"sent": 2, "failed": 1}
-    failed = Message.objects.get(postcard=bounced, kind=REMINDER)
+    failed = Message.objects.get(subject=bounced.subject, kind=REMINDER)
     assert failed.status == Status.FAILED
     assert failed.last_error == "The mail server answered 550: 5.1.1 Mailbox unavailable: no such user here"
     assert failed.attempts == 1
@@ -411,8 +415,8 @@ def test_permanent_refusal_fails_that_message_shows_why_and_is_not_retried(
 
     # Time passes and the worker keeps sweeping: nobody asks the server about that address again.
     time.sleep(0.2)
-    assert services.deliver_due().handled == 0
-    assert services.messages_claim(limit=10, now=timezone.now() + dt.timedelta(days=30)) == []
+    assert sending.deliver_due().handled == 0
+    assert sending.messages_claim(limit=10, now=timezone.now() + dt.timedelta(days=30)) == []
     assert smtp.handler.rcpt_attempts.count(bounced.email) == 1
     failed.refresh_from_db()
     assert (failed.status, failed.attempts) == (Status.FAILED, 1)
@@ -446,7 +450,8 @@ def test_two_workers_at_once_send_each_message_exactly_once(event, smtp, workers
     # Both are sweeping when the reminder day comes, and new postcards arrive while they work.
     make_reminders_due(returning)
     written_now = write_postcards(event, 10, prefix="fresh", confirmation=True, reminder=False)
-    owed = list(Message.objects.filter(postcard__in=returning + written_now, due_at__lte=timezone.now()))
+    subjects = [p.subject for p in returning + written_now]
+    owed = list(Message.objects.filter(subject__in=subjects, due_at__lte=timezone.now()))
     assert len(owed) == 70
     owed_ids = [m.id for m in owed]
     wait_until(
@@ -497,17 +502,17 @@ def test_worker_paused_past_its_lease_cannot_overwrite_the_new_owners_outcome(ev
     settings.EMAIL_TIMEOUT = 20  # A's stall must outlast its lease, not its socket
     [postcard] = write_postcards(event, 1, prefix="slow")
     make_reminders_due([postcard])
-    message = Message.objects.get(postcard=postcard, kind=REMINDER)
+    message = Message.objects.get(subject=postcard.subject, kind=REMINDER)
 
     # Worker A claims it and stalls mid-send (the server sits on its DATA) for longer than its lease.
     smtp.handler.hold_next("before_answer")
-    thread, box = _in_thread(services.deliver_due)
+    thread, box = _in_thread(sending.deliver_due)
     wait_until(smtp.handler.holding.is_set, 10, "worker A to reach DATA")
     first_lease = Message.objects.get(id=message.id).lease_token
     time.sleep(1.2)
 
     # Worker B finds the lease run out, takes the message over and sends it.
-    report_b = services.deliver_due()
+    report_b = sending.deliver_due()
     assert report_b.outcomes == {"sent": 1}
     after_b = Message.objects.get(id=message.id)
     assert after_b.status == Status.SENT and after_b.attempts == 2
@@ -533,29 +538,29 @@ def test_late_outcomes_are_refused_whatever_the_new_owner_did(second_outcome, ev
     settings.DELIVERY_LEASE_SECONDS = 60
     [postcard] = write_postcards(event, 1, prefix="late")
     make_reminders_due([postcard])
-    message = Message.objects.get(postcard=postcard, kind=REMINDER)
+    message = Message.objects.get(subject=postcard.subject, kind=REMINDER)
     t0 = timezone.now()
-    [stalled] = services.messages_claim(limit=10, now=t0)
+    [stalled] = sending.messages_claim(limit=10, now=t0)
     # Nobody may take it while the lease holds...
-    assert services.messages_claim(limit=10, now=t0 + dt.timedelta(seconds=59)) == []
+    assert sending.messages_claim(limit=10, now=t0 + dt.timedelta(seconds=59)) == []
     # ...but once it has run out, B does.
-    [taken] = services.messages_claim(limit=10, now=t0 + dt.timedelta(seconds=61))
+    [taken] = sending.messages_claim(limit=10, now=t0 + dt.timedelta(seconds=61))
     assert taken.id == stalled.id and taken.lease_token != stalled.lease_token
 
     if second_outcome == "failed":
         smtp.handler.refuse[postcard.email] = "550 5.1.1 No such user"
     elif second_outcome == "retrying":
         smtp.handler.temporary_until = time.monotonic() + 60
-    assert services.deliver([taken]).outcomes == {second_outcome: 1}
+    assert sending.deliver([taken]).outcomes == {second_outcome: 1}
     smtp.handler.refuse.clear()
     smtp.handler.temporary_until = 0
     before = Message.objects.filter(id=message.id).values().get()
 
-    assert services.record_sent(stalled, stalled.message_id_header) is False
-    assert services.record_temporary_failure(stalled, "451 late") is False
-    assert services.record_permanent_failure(stalled, "550 late") is False
+    assert sending.record_sent(stalled, stalled.message_id_header) is False
+    assert sending.record_temporary_failure(stalled, "451 late") is False
+    assert sending.record_permanent_failure(stalled, "550 late") is False
     # And a full late attempt: A's copy goes out (at least once), but its outcome is not kept.
-    assert services.deliver([stalled]).outcomes == {"sent_late": 1}
+    assert sending.deliver([stalled]).outcomes == {"sent_late": 1}
 
     assert Message.objects.filter(id=message.id).values().get() == before
     assert before["status"] == second_outcome
@@ -566,9 +571,9 @@ def test_a_late_outcome_is_kept_when_nobody_took_over(event, smtp, settings):
     """The other side of the fence: an expired lease alone does not throw away a real outcome."""
     [postcard] = write_postcards(event, 1, prefix="alone")
     make_reminders_due([postcard], when=timezone.now() - dt.timedelta(hours=2))
-    [claimed] = services.messages_claim(limit=1, now=timezone.now() - dt.timedelta(hours=1))
+    [claimed] = sending.messages_claim(limit=1, now=timezone.now() - dt.timedelta(hours=1))
     assert claimed.lease_expires_at < timezone.now()
-    assert services.deliver([claimed]).outcomes == {"sent": 1}
+    assert sending.deliver([claimed]).outcomes == {"sent": 1}
     assert Message.objects.get(id=claimed.id).status == Status.SENT
 
 
@@ -580,12 +585,12 @@ def test_dropped_connection_after_accept_resends_with_the_same_message_id(event,
     settings.DELIVERY_RETRY_BASE_SECONDS = 0.1
     postcards = write_postcards(event, 6, prefix="drop")
     make_reminders_due(postcards)
-    rows = list(Message.objects.filter(postcard__in=postcards).order_by("due_at", "id"))
+    rows = list(Message.objects.filter(subject__in=[p.subject for p in postcards]).order_by("due_at", "id"))
     ids = [m.id for m in rows]
     dropped = {rows[1].message_id_header, rows[4].message_id_header}
     smtp.handler.drop_after_accept = set(dropped)
 
-    first = services.deliver_due()
+    first = sending.deliver_due()
     # The batch carries on over a new connection after each hang-up.
     assert first.outcomes == {"sent": 4, "retrying": 2}
     drain(lambda: not Message.objects.filter(id__in=ids).exclude(status=Status.SENT).exists())
@@ -613,7 +618,7 @@ def test_withdrawn_reminders_are_never_sent_by_the_worker(event, smtp, settings,
     # One reminder already failed once (mailbox busy) and is waiting to retry when consent is withdrawn.
     smtp.handler.refuse[withdrawer.email] = "450 4.2.1 Mailbox busy, try later"
     make_reminders_due([withdrawer])
-    assert services.deliver_due().outcomes == {"retrying": 1}
+    assert sending.deliver_due().outcomes == {"retrying": 1}
     smtp.handler.refuse.clear()
     assert pledges.reminder_withdraw(withdrawer) == 1
 
@@ -632,11 +637,11 @@ def test_withdrawn_reminders_are_never_sent_by_the_worker(event, smtp, settings,
     assert smtp.handler.rcpt_attempts.count(withdrawer.email) == 1  # the refused try before withdrawal
     assert stopper.email not in smtp.handler.rcpt_attempts
     for postcard in (stopper, withdrawer):
-        reminder = Message.objects.get(postcard=postcard, kind=REMINDER)
+        reminder = Message.objects.get(subject=postcard.subject, kind=REMINDER)
         assert (reminder.status, reminder.last_error) == (Status.CANCELLED, WITHDRAWN_REASON)
         postcard.refresh_from_db()
         assert postcard.wants_reminder is False and postcard.reminder_withdrawn_at is not None
-    assert Message.objects.get(postcard=keeper, kind=REMINDER).status == Status.SENT
+    assert Message.objects.get(subject=keeper.subject, kind=REMINDER).status == Status.SENT
     assert not workers.tracebacks(), workers.describe()
 
 
@@ -652,17 +657,17 @@ def test_withdrawal_while_a_reminder_is_in_a_workers_hands_stops_any_later_attem
     settings.EMAIL_TIMEOUT = 20
     [postcard] = write_postcards(event, 1, prefix="inflight")
     make_reminders_due([postcard])
-    message = Message.objects.get(postcard=postcard, kind=REMINDER)
+    message = Message.objects.get(subject=postcard.subject, kind=REMINDER)
 
     if while_ == "its worker crashed":
-        [claimed] = services.messages_claim(limit=1)  # ...and that worker dies without a word
+        [claimed] = sending.messages_claim(limit=1)  # ...and that worker dies without a word
         assert pledges.reminder_withdraw(postcard) == 0  # not pending: in a worker's hands
         later = timezone.now() + dt.timedelta(seconds=61)
-        services.deliver(services.messages_claim(limit=10, now=later))
+        sending.deliver(sending.messages_claim(limit=10, now=later))
     else:
         smtp.handler.temporary_until = time.monotonic() + 60
         smtp.handler.hold_next("before_answer")
-        thread, box = _in_thread(services.deliver_due)
+        thread, box = _in_thread(sending.deliver_due)
         wait_until(smtp.handler.holding.is_set, 10, "the attempt to reach DATA")
         assert pledges.reminder_withdraw(postcard) == 0  # not pending: in a worker's hands
         smtp.handler.release()
@@ -674,7 +679,7 @@ def test_withdrawal_while_a_reminder_is_in_a_workers_hands_stops_any_later_attem
     assert smtp.received == []
     message.refresh_from_db()
     assert message.status == Status.CANCELLED
-    assert services.deliver_due().handled == 0
+    assert sending.deliver_due().handled == 0
     assert smtp.received == []
 
 
@@ -695,7 +700,7 @@ def test_a_message_that_cannot_be_written_fails_alone_and_the_rest_go(client, ev
         return original(message)
 
     monkeypatch.setitem(rendering._writers, broken.kind, writer)
-    report = services.deliver_due()
+    report = sending.deliver_due()
     assert report.outcomes["failed"] == 1 and report.outcomes["sent"] == 2
     broken.refresh_from_db()
     assert broken.status == "failed" and "could not be written (KeyError)" in broken.last_error

@@ -19,9 +19,10 @@ from django.test import Client
 from django.utils import timezone
 
 from pledgecard.core.models import Alliance, AuditEntry, Sector
-from pledgecard.delivery import fallback, notify, postal, services
+from pledgecard.delivery import notify, postal, sending
 from pledgecard.delivery.models import Message, NotifySettings
 from pledgecard.events.models import Event
+from pledgecard.pledges import fallback
 from pledgecard.pledges import services as pledges
 from pledgecard.pledges.emails import sms_text
 from pledgecard.pledges.models import Postcard
@@ -116,11 +117,13 @@ def write(
 
 
 def reminder(postcard) -> Message:
-    return Message.objects.filter(kind=REMINDER, postcard=postcard).order_by("created_at").first()
+    return Message.objects.filter(kind=REMINDER, subject=postcard.subject).order_by("created_at").first()
 
 
 def make_due(*postcards):
-    Message.objects.filter(kind=REMINDER, postcard__in=postcards, status__in=Message.PENDING).update(
+    Message.objects.filter(
+        kind=REMINDER, subject__in=[p.subject for p in postcards], status__in=Message.PENDING
+    ).update(
         due_at=timezone.now() - dt.timedelta(seconds=1)
     )
 
@@ -129,7 +132,7 @@ def drain(until, timeout=20.0):
     deadline = time.monotonic() + timeout
     while not until():
         assert time.monotonic() < deadline, "the outbox did not drain in time"
-        services.deliver_due()
+        sending.deliver_due()
         time.sleep(0.02)
 
 
@@ -139,7 +142,7 @@ def drain(until, timeout=20.0):
 def test_text_message_goes_through_notify_with_the_message_id_as_reference(connected, standin, event):
     postcard = write(event, channel="sms", phone="07700 900123")
     make_due(postcard)
-    assert services.deliver_due().outcomes == {"sent": 1}
+    assert sending.deliver_due().outcomes == {"sent": 1}
     row = reminder(postcard)
     [sent] = standin.notifications.values()
     assert (sent.type, sent.recipient, sent.reference) == ("sms", "447700900123", str(row.id))
@@ -169,7 +172,7 @@ def test_email_reminder_goes_through_notify_when_the_alliance_has_an_email_templ
 ):
     postcard = write(event)
     make_due(postcard)
-    services.deliver_due()
+    sending.deliver_due()
     [sent] = standin.notifications.values()
     assert sent.type == "email" and sent.recipient == "amina@example.org"
     assert sent.subject == "Your postcard is back: how did it go?" and "community group" in sent.body
@@ -182,19 +185,19 @@ def test_without_notify_email_goes_by_smtp_and_confirmations_always_do(
 ):
     postcard = write(event)
     make_due(postcard)
-    services.deliver_due()
+    sending.deliver_due()
     assert len(smtp.received) == 1 and standin.requests == []
     connect(standin, alliance)
     response = Client().post(f"/e/{event.slug}/", postcard_data(email="ravi@example.org", name="Ravi Patel"))
     assert response.status_code == 302
-    services.deliver_due()  # the confirmation has a calendar-free email body; it stays on SMTP
+    sending.deliver_due()  # the confirmation has a calendar-free email body; it stays on SMTP
     assert [r.rcpt for r in smtp.received][-1] == ["ravi@example.org"] and standin.requests == []
 
 
 def test_letter_is_posted_as_a_precompiled_pdf_notify_can_read(connected, standin, event):
     postcard = write(event, channel="letter", address=ADDRESS)
     make_due(postcard)
-    assert services.deliver_due().outcomes == {"sent": 1}
+    assert sending.deliver_due().outcomes == {"sent": 1}
     [letter] = standin.notifications.values()
     assert letter.type == "letter" and letter.reference == str(reminder(postcard).id)
     # The stand-in read the address from the address block as Notify does, and found nothing wrong.
@@ -212,7 +215,7 @@ def test_connection_dropped_after_notify_accepted_the_letter_means_no_second_let
     postcard = write(event, channel="letter", address=ADDRESS)
     make_due(postcard)
     standin.drop_after_accept_next(1)
-    assert services.deliver_due().outcomes == {"retrying": 1}
+    assert sending.deliver_due().outcomes == {"retrying": 1}
     row = reminder(postcard)
     assert row.status == Status.RETRYING and row.provider_reference == ""
     assert "did not answer" in row.last_error
@@ -230,7 +233,7 @@ def test_timeout_after_notify_accepted_means_no_second_text(connected, standin, 
     postcard = write(event, channel="sms", phone="07700900123")
     make_due(postcard)
     standin.time_out_next(1, seconds=0.8, accept=True)
-    assert services.deliver_due().outcomes == {"retrying": 1}
+    assert sending.deliver_due().outcomes == {"retrying": 1}
     time.sleep(0.6)  # Notify finishes answering the request nobody is waiting for
     drain(lambda: reminder(postcard).status == Status.SENT)
     assert standin.references() == Counter({str(reminder(postcard).id): 1})
@@ -241,7 +244,7 @@ def test_timeout_before_notify_stored_it_sends_once_after_the_lookup(connected, 
     postcard = write(event, channel="sms", phone="07700900123")
     make_due(postcard)
     standin.time_out_next(1, seconds=0.5, accept=False)
-    assert services.deliver_due().outcomes == {"retrying": 1}
+    assert sending.deliver_due().outcomes == {"retrying": 1}
     drain(lambda: reminder(postcard).status == Status.SENT)
     assert standin.references() == Counter({str(reminder(postcard).id): 1})
 
@@ -254,7 +257,7 @@ def test_crash_between_request_and_record_the_next_worker_does_not_send_a_second
     answered) stops a second letter."""
     postcard = write(event, channel="letter", address=ADDRESS)
     make_due(postcard)
-    [claimed] = services.messages_claim(limit=1)
+    [claimed] = sending.messages_claim(limit=1)
     dispatch = notify.Dispatch()
     notification_id = dispatch.send(claimed)  # ... and the worker dies here, before record_sent
     dispatch.close()
@@ -262,26 +265,26 @@ def test_crash_between_request_and_record_the_next_worker_does_not_send_a_second
     Message.objects.filter(pk=claimed.pk).update(provider_reference="", provider_status="")
 
     later = timezone.now() + dt.timedelta(seconds=600)  # the dead worker's lease has expired
-    [taken] = services.messages_claim(limit=1, now=later)
+    [taken] = sending.messages_claim(limit=1, now=later)
     assert taken.attempts == 2 and taken.lease_token != claimed.lease_token
-    assert services.deliver([taken]).outcomes == {"sent": 1}
+    assert sending.deliver([taken]).outcomes == {"sent": 1}
     row = reminder(postcard)
     assert row.status == Status.SENT and row.provider_reference == notification_id
     assert len([n for n in standin.notifications.values() if n.type == "letter"]) == 1
     # The first worker's late record is refused by the fencing check.
-    assert services.record_sent(claimed, notification_id) is False
+    assert sending.record_sent(claimed, notification_id) is False
 
 
 def test_crash_after_notify_answered_needs_no_lookup(connected, standin, event):
     postcard = write(event, channel="sms", phone="07700900123")
     make_due(postcard)
-    [claimed] = services.messages_claim(limit=1)
+    [claimed] = sending.messages_claim(limit=1)
     dispatch = notify.Dispatch()
     notification_id = dispatch.send(claimed)  # crash: never recorded
     dispatch.close()
-    [taken] = services.messages_claim(limit=1, now=timezone.now() + dt.timedelta(seconds=600))
+    [taken] = sending.messages_claim(limit=1, now=timezone.now() + dt.timedelta(seconds=600))
     requests_before = len(standin.requests)
-    assert services.deliver([taken]).outcomes == {"sent": 1}
+    assert sending.deliver([taken]).outcomes == {"sent": 1}
     assert len(standin.requests) == requests_before  # the id on the row was enough
     assert reminder(postcard).provider_reference == notification_id and len(standin.notifications) == 1
 
@@ -292,7 +295,7 @@ def test_technical_failure_is_sent_again_and_the_failed_one_does_not_count(
     settings.NOTIFY_POLL_MINUTES = 0
     postcard = write(event, channel="sms", phone="07700900123")
     make_due(postcard)
-    services.deliver_due()
+    sending.deliver_due()
     first = reminder(postcard).provider_reference
     standin.set_status(first, "technical-failure")
     assert notify.statuses_poll() >= 1
@@ -333,7 +336,7 @@ def test_429_storm_all_sent_under_the_rate_limit_no_duplicate_references(setting
         def worker():
             try:
                 while not stop.is_set():
-                    if not services.deliver_due().handled:
+                    if not sending.deliver_due().handled:
                         time.sleep(0.05)
             except Exception as exc:  # noqa: BLE001 - reported below
                 errors.append(exc)
@@ -371,7 +374,7 @@ def test_429_pauses_the_rest_of_the_batch_instead_of_hammering(connected, standi
     ]
     make_due(*postcards)
     standin.fail_next(1, status=429)
-    assert services.deliver_due().outcomes == {"retrying": 5}
+    assert sending.deliver_due().outcomes == {"retrying": 5}
     assert len(standin.sends()) == 1  # one 429, then the batch waited
     assert all("slow down" in m.last_error for m in Message.objects.filter(kind=REMINDER))
     drain(lambda: Message.objects.filter(kind=REMINDER, status=Status.SENT).count() == 5)
@@ -463,7 +466,7 @@ def test_with_notify_the_form_offers_only_the_channels_the_organiser_chose(
 def test_a_number_that_got_past_the_form_fails_without_asking_notify(connected, standin, event):
     postcard = write(event, channel="sms", phone="0123")  # e.g. edited in the database by hand
     make_due(postcard)
-    assert services.deliver_due().outcomes == {"failed": 1}
+    assert sending.deliver_due().outcomes == {"failed": 1}
     assert "Ask for a new number" in reminder(postcard).last_error
     assert standin.requests == []
 
@@ -475,7 +478,7 @@ def test_notify_refusing_the_recipient_fails_it_with_notifys_words_and_offers_a_
         event, email="amina@localhost", phone="447700900123"
     )  # Django accepts it, Notify does not
     make_due(postcard)
-    assert services.deliver_due().outcomes == {"failed": 1}
+    assert sending.deliver_due().outcomes == {"failed": 1}
     row = reminder(postcard)
     assert row.last_error == "GOV.UK Notify refused it: email_address Not a valid email address"
     page = organiser_client.get(f"/organise/events/{event.slug}/postcards/").content.decode()
@@ -491,7 +494,7 @@ def test_notify_refusing_the_recipient_fails_it_with_notifys_words_and_offers_a_
     assert again.status_code == 302  # a double click finds the first fallback
     [second] = Message.objects.filter(kind=REMINDER, fallback_for=row)
     assert second.channel == "sms" and second.to_address == "447700900123"
-    services.deliver_due()
+    sending.deliver_due()
     assert [n.type for n in standin.notifications.values()] == ["sms"]
     assert AuditEntry.objects.filter(action="reminder.fallback").count() == 1
 
@@ -505,7 +508,7 @@ def test_revoked_key_tells_the_organiser_and_loses_nothing(
     ]
     make_due(*postcards)
     standin.revoke(connected.key)
-    assert services.deliver_due().outcomes == {"retrying": 3}
+    assert sending.deliver_due().outcomes == {"retrying": 3}
     assert len(standin.requests) == 1  # refused once; the rest of the batch waited
     rows = Message.objects.filter(kind=REMINDER)
     assert all("refused the API key" in r.last_error and "API key revoked" in r.last_error for r in rows)
@@ -547,7 +550,7 @@ def test_unknown_key_is_refused_too(connected, standin, event):
     )
     postcard = write(event, channel="sms", phone="07700900123")
     make_due(postcard)
-    assert services.deliver_due().outcomes == {"retrying": 1}
+    assert sending.deliver_due().outcomes == {"retrying": 1}
     assert "API key not found" in reminder(postcard).last_error and standin.notifications == {}
 
 
@@ -558,7 +561,7 @@ def test_trial_mode_refuses_letters_the_organiser_is_told_and_texts_still_go(
     letter = write(event, channel="letter", address=ADDRESS)
     text = write(event, name="Ravi Patel", email="ravi@example.org", channel="sms", phone="07700900999")
     make_due(letter, text)
-    assert services.deliver_due().outcomes == {"retrying": 1, "sent": 1}
+    assert sending.deliver_due().outcomes == {"retrying": 1, "sent": 1}
     assert reminder(letter).status == Status.RETRYING and "trial mode" in reminder(letter).last_error
     connected.settings.refresh_from_db()
     assert "trial mode" in connected.settings.problem
@@ -567,7 +570,7 @@ def test_trial_mode_refuses_letters_the_organiser_is_told_and_texts_still_go(
     another = write(event, name="Jo Bloggs", email="jo@example.org", channel="sms", phone="07700900998")
     make_due(another)
     Message.objects.filter(pk=reminder(letter).pk).update(due_at=timezone.now() + dt.timedelta(hours=1))
-    assert services.deliver_due().outcomes == {"sent": 1}
+    assert sending.deliver_due().outcomes == {"sent": 1}
     connected.settings.refresh_from_db()
     assert "trial mode" in connected.settings.problem
 
@@ -587,7 +590,7 @@ def test_a_template_with_fields_we_do_not_fill_is_a_setup_problem(db, fast, stan
     connected.settings.save()
     postcard = write(event, channel="sms", phone="07700900123")
     make_due(postcard)
-    assert services.deliver_due().outcomes == {"retrying": 1}
+    assert sending.deliver_due().outcomes == {"retrying": 1}
     connected.settings.refresh_from_db()
     assert "Missing personalisation: nhs_number" in connected.settings.problem
 
@@ -596,12 +599,12 @@ def test_channel_no_longer_offered_fails_and_falls_back_to_email(connected, stan
     postcard = write(event, channel="sms", phone="07700900123")
     NotifySettings.objects.all().delete()  # the alliance stopped using Notify
     make_due(postcard)
-    assert services.deliver_due().outcomes == {"failed": 1}
+    assert sending.deliver_due().outcomes == {"failed": 1}
     row = reminder(postcard)
     assert "no longer sends by text message" in row.last_error
     assert fallback.options(row) == ["email"]
     fallback.resend(row, "email")
-    services.deliver_due()
+    sending.deliver_due()
     assert [r.rcpt for r in smtp.received] == [["amina@example.org"]]
 
 
@@ -618,7 +621,7 @@ def _callback(alliance, payload, token):
 def test_callback_needs_the_bearer_token_and_records_delivery(connected, standin, event, alliance):
     postcard = write(event, channel="sms", phone="07700900123")
     make_due(postcard)
-    services.deliver_due()
+    sending.deliver_due()
     row = reminder(postcard)
     payload = {
         "id": row.provider_reference,
@@ -646,7 +649,7 @@ def test_permanent_failure_tells_the_organiser_to_ask_for_a_new_address(
 ):
     postcard = write(event, channel="letter", address=ADDRESS)
     make_due(postcard)
-    services.deliver_due()
+    sending.deliver_due()
     row = reminder(postcard)
     _callback(
         alliance,
@@ -667,7 +670,7 @@ def test_statuses_are_polled_because_callbacks_can_be_lost(connected, standin, e
         for i in range(3)
     ]
     make_due(*texts)
-    services.deliver_due()
+    sending.deliver_due()
     ids = [reminder(p).provider_reference for p in texts]
     standin.set_status(ids[0], "delivered")
     standin.set_status(ids[1], "temporary-failure")
@@ -689,7 +692,7 @@ def test_automatic_fallback_sends_the_other_way_when_the_alliance_turned_it_on(
     NotifySettings.objects.filter(pk=connected.settings.pk).update(auto_fallback=True)
     postcard = write(event, channel="sms", phone="07700900123", address=ADDRESS)
     make_due(postcard)
-    services.deliver_due()
+    sending.deliver_due()
     row = reminder(postcard)
     _callback(
         alliance,
@@ -698,7 +701,7 @@ def test_automatic_fallback_sends_the_other_way_when_the_alliance_turned_it_on(
     )
     [second] = Message.objects.filter(fallback_for=row)
     assert second.channel == "email" and second.status == Status.SCHEDULED
-    services.deliver_due()
+    sending.deliver_due()
     assert [n.type for n in standin.notifications.values()] == ["sms", "email"]
     # The email fails too: the letter is next. Then nothing is left to try.
     second.refresh_from_db()
@@ -709,7 +712,7 @@ def test_automatic_fallback_sends_the_other_way_when_the_alliance_turned_it_on(
     )
     [third] = Message.objects.filter(fallback_for=second)
     assert third.channel == "letter"
-    services.deliver_due()
+    sending.deliver_due()
     third.refresh_from_db()
     _callback(
         alliance,
@@ -723,10 +726,10 @@ def test_failures_at_send_time_fall_back_through_the_periodic_job(connected, sta
     NotifySettings.objects.filter(pk=connected.settings.pk).update(auto_fallback=True)
     postcard = write(event, email="amina@localhost", phone="07700900123")
     make_due(postcard)
-    assert services.deliver_due().outcomes == {"failed": 1}
+    assert sending.deliver_due().outcomes == {"failed": 1}
     assert fallback.fallbacks_auto() == 1
     assert fallback.fallbacks_auto() == 0  # once
-    services.deliver_due()
+    sending.deliver_due()
     assert [n.type for n in standin.notifications.values()] == ["sms"]
 
 
@@ -750,7 +753,7 @@ def test_attendee_changes_to_a_letter_from_their_postcard_page(connected, standi
     page = client.get(f"/postcards/{postcard.public_id}/").content.decode()
     assert "as a printed letter to Amina Hussain, 1 Town Hall Square" in page
     make_due(postcard)
-    services.deliver_due()
+    sending.deliver_due()
     assert [n.type for n in standin.notifications.values()] == ["letter"]
     # Someone else's browser cannot change it.
     assert Client().post(url, {"channel": "email"}).status_code == 404
@@ -836,6 +839,6 @@ def test_another_event_of_another_alliance_is_not_sent_with_this_key(connected, 
     )
     mine, theirs = write(event), write(other_event, email="them@example.org")
     make_due(mine, theirs)
-    services.deliver_due()
+    sending.deliver_due()
     assert [n.recipient for n in standin.notifications.values()] == ["amina@example.org"]
     assert [r.rcpt for r in smtp.received] == [["them@example.org"]]

@@ -97,7 +97,7 @@ def test_organiser_sees_notify_settings_and_a_failed_reminder(event, organiser, 
         from tests.test_notify import write
 
         postcard = write(event, channel="sms", phone="447700900123", address="A Person\n1 Street\nTown\nBD1 1HY")
-        Message.objects.filter(postcard=postcard).update(
+        Message.objects.filter(subject=postcard.subject).update(
             status=Message.Status.FAILED,
             provider_status="permanent-failure",
             last_error="GOV.UK Notify: the mobile number does not exist or cannot receive messages. "

@@ -15,7 +15,8 @@ from django.utils import timezone
 from pledgecard.core import people, personal_data
 from pledgecard.core.models import Alliance, AuditEntry
 from pledgecard.delivery.models import Message
-from pledgecard.delivery.services import deliver_due, message_schedule
+from pledgecard.delivery.sending import deliver_due
+from pledgecard.delivery.services import message_schedule
 from pledgecard.events.models import ImportUpload, Registration
 from pledgecard.networking import services as networking
 from pledgecard.networking.models import Meeting, Member
@@ -145,7 +146,7 @@ def _aggregates(world) -> dict:
             Meeting.objects.values_list("cross_sector", "registration__sector__name", "met__sector__name")
         ),
         # Wren, behind her on the waiting list, is offered her place: that message is new, and hers alone.
-        "messages": Message.objects.exclude(registration=world.waiting).count(),
+        "messages": Message.objects.exclude(subject=world.waiting.subject).count(),
     }
 
 
@@ -199,7 +200,7 @@ def test_erased_rows_keep_what_others_need_and_lose_what_identifies_her(world):
     assert future.status == Registration.Status.CANCELLED
     assert not Placement.objects.filter(registration=future).exists()
     assert Registration.objects.get(pk=world.waiting.pk).status == Registration.Status.OFFERED
-    assert Message.objects.filter(registration=world.waiting, kind=Message.Kind.PLACE_OFFERED).exists()
+    assert Message.objects.filter(subject=world.waiting.subject, kind=Message.Kind.PLACE_OFFERED).exists()
 
 
 def test_erasure_is_recorded_without_her_data(world):
@@ -229,7 +230,8 @@ def test_nothing_is_sent_to_her_afterwards(world, smtp):
     # Something scheduled later for a row that was hers (an agenda for the event she came to) is never sent.
     late = message_schedule(
         kind=Message.Kind.AGENDA,
-        registration=world.registration,
+        subject=world.registration.subject,
+        alliance_id=world.registration.event.alliance_id,
         to_address=world.registration.__class__.objects.get(pk=world.registration.pk).email,
         due_at=now,
     )
@@ -239,19 +241,19 @@ def test_nothing_is_sent_to_her_afterwards(world, smtp):
     recipients = [address.casefold() for received in smtp.received for address in received.rcpt]
     assert recipients and set(recipients) == {pw.OLU_EMAIL, "wren@example.org"}  # Wren: offered her place
     assert not any(personal_data.is_erased(a) or "zainab" in a for a in recipients)
-    hers = Message.objects.exclude(to_address=pw.OLU_EMAIL).exclude(registration=world.waiting)
+    hers = Message.objects.exclude(to_address=pw.OLU_EMAIL).exclude(subject=world.waiting.subject)
     assert not hers.filter(status__in=[*Message.PENDING, Message.Status.SENDING]).exists()
     assert set(hers.values_list("to_address", flat=True)) == {""}
 
 
 def test_a_message_claimed_before_erasure_is_not_sent(world, smtp):
     """A worker took her reminder just before the erasure: when it sends, the row says no."""
-    from pledgecard.delivery.services import deliver, messages_claim
+    from pledgecard.delivery.sending import deliver, messages_claim
 
-    Message.objects.filter(postcard=world.refreshed, kind=Message.Kind.POSTCARD_REMINDER).update(
+    Message.objects.filter(subject=world.refreshed.subject, kind=Message.Kind.POSTCARD_REMINDER).update(
         due_at=timezone.now(), channel="email", to_address=pw.EMAIL
     )
-    Message.objects.exclude(postcard=world.refreshed, kind=Message.Kind.POSTCARD_REMINDER).update(
+    Message.objects.exclude(subject=world.refreshed.subject, kind=Message.Kind.POSTCARD_REMINDER).update(
         status=Message.Status.SENT
     )
     claimed = messages_claim(limit=10)
@@ -356,7 +358,7 @@ def test_the_outbox_never_sends_to_an_erased_address(world, smtp):
     """However a row came to hold an erased person's placeholder address, the worker cancels it unsent."""
     placeholder = personal_data.Replacement().email
     row = Message.objects.create(
-        kind=Message.Kind.AGENDA, registration=world.olu, to_address=placeholder, due_at=timezone.now()
+        kind=Message.Kind.AGENDA, subject=world.olu.subject, to_address=placeholder, due_at=timezone.now()
     )
     Message.objects.exclude(pk=row.pk).update(status=Message.Status.SENT)
     assert deliver_due().outcomes["cancelled"] == 1

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from pledgecard.delivery.models import Message
-from pledgecard.delivery.services import deliver_due
+from pledgecard.delivery.sending import deliver_due
 from pledgecard.pledges import services
 from pledgecard.pledges.models import FollowUp, Postcard
 
@@ -40,10 +40,10 @@ def test_writing_a_postcard_saves_it_with_consent_and_schedules_its_reminder(cli
     postcard = write(client, event)
     assert postcard.wants_reminder and postcard.reminder_consent_at is not None
     assert postcard.share_on_wall
-    reminder = Message.objects.get(postcard=postcard, kind="postcard_reminder")
+    reminder = Message.objects.get(subject=postcard.subject, kind="postcard_reminder")
     assert reminder.status == "scheduled"
     assert reminder.due_at == dt.datetime(2030, 9, 5, 9, 0, tzinfo=dt.UTC)  # 10:00 BST
-    assert Message.objects.filter(postcard=postcard, kind="postcard_confirmation").count() == 1
+    assert Message.objects.filter(subject=postcard.subject, kind="postcard_confirmation").count() == 1
 
 
 def test_writer_sees_their_postcard_straight_after_writing_it(client, event):
@@ -58,7 +58,7 @@ def test_no_reminder_when_the_writer_says_no(client, event):
     postcard = write(client, event, reminder="no")
     assert not postcard.wants_reminder
     assert postcard.reminder_consent_at is None
-    assert not Message.objects.filter(postcard=postcard, kind="postcard_reminder").exists()
+    assert not Message.objects.filter(subject=postcard.subject, kind="postcard_reminder").exists()
 
 
 def test_a_double_tapped_submit_saves_one_postcard(client, event):
@@ -114,7 +114,7 @@ def test_opening_the_link_changes_nothing(client, event):
 
 def test_reminder_email_brings_back_the_words_and_how_did_it_go(client, event, smtp):
     postcard = write(client, event)
-    reminder = Message.objects.get(postcard=postcard, kind="postcard_reminder")
+    reminder = Message.objects.get(subject=postcard.subject, kind="postcard_reminder")
     Message.objects.filter(pk=reminder.pk).update(due_at=timezone.now() - dt.timedelta(minutes=1))
     deliver_due()
     reminder_mail = [r for r in smtp.received if r.message["Subject"].startswith("Your postcard is back")]
@@ -153,7 +153,7 @@ def test_refresh_writes_a_new_postcard_with_its_own_reminder_six_months_on(clien
     assert response.status_code == 302
     refreshed = Postcard.objects.get(refreshed_from=postcard)
     assert refreshed.source == "refresh" and refreshed.email == postcard.email
-    due = Message.objects.get(postcard=refreshed, kind="postcard_reminder").due_at
+    due = Message.objects.get(subject=refreshed.subject, kind="postcard_reminder").due_at
     today = timezone.localdate()
     expected_day = services.dates.refreshed_reminder_date(today)
     assert due.astimezone(timezone.get_current_timezone()).date() == expected_day
@@ -163,9 +163,9 @@ def test_refresh_writes_a_new_postcard_with_its_own_reminder_six_months_on(clien
 def test_stopping_the_reminder_needs_a_button_and_cancels_it(client, event):
     postcard = write(client, event)
     assert client.get(f"/postcards/{postcard.public_id}/stop/").status_code == 200
-    assert Message.objects.get(postcard=postcard, kind="postcard_reminder").status == "scheduled"
+    assert Message.objects.get(subject=postcard.subject, kind="postcard_reminder").status == "scheduled"
     client.post(f"/postcards/{postcard.public_id}/stop/")
-    reminder = Message.objects.get(postcard=postcard, kind="postcard_reminder")
+    reminder = Message.objects.get(subject=postcard.subject, kind="postcard_reminder")
     assert reminder.status == "cancelled"
     postcard.refresh_from_db()
     assert not postcard.wants_reminder and postcard.reminder_withdrawn_at is not None
@@ -175,7 +175,7 @@ def test_a_postcard_written_after_the_reminder_day_comes_back_six_months_after_w
     event.reminder_date = timezone.localdate() - dt.timedelta(days=1)
     event.save()
     postcard = write(client, event)
-    due = Message.objects.get(postcard=postcard, kind="postcard_reminder").due_at
+    due = Message.objects.get(subject=postcard.subject, kind="postcard_reminder").due_at
     assert due > timezone.now() + dt.timedelta(days=170)
 
 

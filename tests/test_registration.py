@@ -7,7 +7,7 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from pledgecard.core.models import Role, Sector
-from pledgecard.delivery.services import deliver_due
+from pledgecard.delivery.sending import deliver_due
 from pledgecard.events import registrations
 from pledgecard.events.models import Registration
 from pledgecard.events.registrations import Person

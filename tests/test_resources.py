@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from pledgecard.core import uploads
-from pledgecard.delivery.services import deliver_due
+from pledgecard.delivery.sending import deliver_due
 from pledgecard.pledges.models import Theme
 from pledgecard.resources import services
 from pledgecard.resources.models import Resource, ShortLink

@@ -49,11 +49,11 @@ def _write(event, name, *, reminder=True, refreshed_from=None, created_at, sent_
         event=event, words=words, source="online", refreshed_from=refreshed_from
     ).postcard
     Postcard.objects.filter(pk=postcard.pk).update(created_at=created_at)
-    Message.objects.filter(postcard=postcard, kind="postcard_confirmation").update(
+    Message.objects.filter(subject=postcard.subject, kind="postcard_confirmation").update(
         status="sent", due_at=created_at, sent_at=created_at
     )
     if reminder:
-        Message.objects.filter(postcard=postcard, kind="postcard_reminder").update(
+        Message.objects.filter(subject=postcard.subject, kind="postcard_reminder").update(
             status=status, due_at=sent_at, sent_at=sent_at if status == "sent" else None
         )
     return postcard
@@ -103,8 +103,9 @@ def test_twelve_months_after_the_reminder_the_postcard_and_its_messages_lose_eve
     assert sent.name == personal_data.ERASED_NAME and sent.learnt == sent.commitment == ""
     assert sent.sector.name == "NHS" and FollowUp.objects.get(postcard=sent).outcome == "done"
     assert FollowUp.objects.get(postcard=sent).reflection == ""
-    assert set(Message.objects.filter(postcard=sent).values_list("to_address", flat=True)) == {""}
-    assert Message.objects.get(postcard=sent, kind="postcard_reminder").status == "sent"  # the count stays
+    assert set(Message.objects.filter(subject=sent.subject).values_list("to_address", flat=True)) == {""}
+    # The count stays.
+    assert Message.objects.get(subject=sent.subject, kind="postcard_reminder").status == "sent"
     # The refreshed pledge has a cycle of its own; the one whose reminder is still owed is not touched.
     assert not _erased(cards["refreshed"]) and not _erased(cards["owed"])
     entry = AuditEntry.objects.get(action="postcards.retention")

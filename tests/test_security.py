@@ -525,7 +525,7 @@ def _snapshot(include_sessions=False) -> dict:
 
 def test_tokens_are_stored_hashed(world, mailoutbox):
     """No table holds a raw token: not the postcard, not the outbox, not a session, not the task queue."""
-    from pledgecard.delivery.services import deliver_due
+    from pledgecard.delivery.sending import deliver_due
 
     postcard, registration = world["postcard"], world["registration"]
     browser = Client()

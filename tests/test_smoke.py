@@ -1,7 +1,7 @@
 import pytest
 
 from pledgecard.delivery.models import Message
-from pledgecard.delivery.services import deliver_due
+from pledgecard.delivery.sending import deliver_due
 
 from .conftest import postcard_data
 

@@ -12,7 +12,7 @@ from markupsafe import escape
 
 from pledgecard.core import personal_data
 from pledgecard.delivery.models import Message
-from pledgecard.delivery.services import deliver_due
+from pledgecard.delivery.sending import deliver_due
 from pledgecard.pledges.models import Theme
 from pledgecard.stories import services
 from pledgecard.stories.models import Story

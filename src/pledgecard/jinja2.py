@@ -2,13 +2,14 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, PackageLoader
 
 from pledgecard.core import formats
 from pledgecard.core.forms import field_params
+from pledgecard.core.pagecache import field_html, shared_macro
+from pledgecard.core.staticfiles import static_url
 
 
 def url(name, *args, **kwargs):
@@ -25,12 +26,14 @@ def environment(**options):
     env = Environment(**options)  # noqa: S701 - Django's backend turns autoescape on in `options`
     env.globals.update(
         {
-            "static": static,
+            "static": static_url,
             "url": url,
             "get_messages": messages.get_messages,
             "settings": settings,
             "now": timezone.now,
             "field_params": field_params,
+            "field_html": field_html,
+            "shared_macro": shared_macro,
         }
     )
     env.filters.update(

@@ -110,7 +110,10 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers and the one writer work at once; IMMEDIATE takes the write lock at the start of a
     # transaction, so two writers queue for `timeout` seconds instead of failing half-way through.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Connections are kept (conn_max_age above, each thread its own), as on PostgreSQL: opening SQLite's file
+    # and running the PRAGMAs below cost about 1 ms of CPU, more than the bare view, on every request. A kept
+    # connection holds no transaction between requests (autocommit), so it never holds the write lock nor
+    # keeps WAL from being checkpointed.
     # How long a writer waits for the one write lock before it gives up (attendees then see "try again").
     busy_seconds = float(os.environ.get("PLEDGECARD_SQLITE_BUSY_SECONDS", "20"))
     DATABASES["default"]["OPTIONS"] = {
@@ -164,20 +167,25 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+# Where `collectstatic` puts the files whitenoise serves (a container image keeps them outside its data volume).
+STATIC_ROOT = Path(os.environ.get("PLEDGECARD_STATIC_ROOT", VAR_DIR / "static")).resolve()
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [d for d in [ASSETS_DIR / "static"] if d.exists()]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
-        if PRODUCTION
-        else "django.contrib.staticfiles.storage.StaticFilesStorage"
-    },
+    # Every static file gets its content's hash in its name (nhsuk-frontend.min.3f2a….css), so browsers may keep
+    # it for a year without asking again (whitenoise sends `immutable`), and a new release is a new name; and a
+    # gzip and a brotli copy made once, at collectstatic. `pledgecard serve`, `make run` and the tests' setup run
+    # collectstatic; with DEBUG=1 pages name the files as they are and whitenoise finds them where they are.
+    "staticfiles": {"BACKEND": "pledgecard.core.staticfiles.StaticFilesStorage"},
 }
-# The NHS.UK frontend CSS refers to /assets/... from the site root (icons, favicon, manifest).
+# Only the hashed names are kept in STATIC_ROOT: fewer files for whitenoise to read when a process starts.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+# The NHS.UK frontend CSS refers to /assets/... from the site root (icons, favicon, manifest): fixed names, so
+# they are kept a day rather than a year.
 WHITENOISE_ROOT = ASSETS_DIR / "root" if (ASSETS_DIR / "root").exists() else None
-WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_MAX_AGE = 0 if DEBUG else 24 * 3600
 
 # Uploaded files (resources' PDFs, stories' pictures). Deliberately no MEDIA_URL route: every file is served by
 # a view of ours that checks who may see it and sets a safe type (core/uploads.py), never by a public path.
@@ -200,7 +208,11 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Delivery: how long a worker owns a claimed message, and how temporary failures back off.
 DELIVERY_LEASE_SECONDS = int(os.environ.get("DELIVERY_LEASE_SECONDS", "120"))
-DELIVERY_BATCH_SIZE = int(os.environ.get("DELIVERY_BATCH_SIZE", "100"))
+# Messages claimed at once: their rows are read and their words prepared together (delivery/rendering.py).
+DELIVERY_BATCH_SIZE = int(os.environ.get("DELIVERY_BATCH_SIZE", "500"))
+# Sent messages recorded in one UPDATE. 1: a worker killed mid-batch duplicates only the message it was
+# sending; N: up to N duplicates (same Message-ID) for fewer database round trips (delivery/sending.py).
+DELIVERY_RECORD_EVERY = max(1, int(os.environ.get("DELIVERY_RECORD_EVERY", "1")))
 DELIVERY_RETRY_BASE_SECONDS = float(os.environ.get("DELIVERY_RETRY_BASE_SECONDS", "60"))
 DELIVERY_RETRY_MAX_SECONDS = float(os.environ.get("DELIVERY_RETRY_MAX_SECONDS", "3600"))
 # Temporary failures are retried for this long after the message was first due, as GOV.UK Notify does.
@@ -229,6 +241,10 @@ PLEDGECARD_ENCRYPTION_KEY = os.environ.get("PLEDGECARD_ENCRYPTION_KEY", "")
 # the event's reminder day and the postcard's own last reminder): pledges/retention.py.
 PLEDGECARD_POSTCARD_RETENTION_MONTHS = int(os.environ.get("PLEDGECARD_POSTCARD_RETENTION_MONTHS", "12"))
 
+# Public pages shared by every visitor (core/pagecache.py) are looked at again at most this often: an organiser's
+# change reaches visitors within this many seconds. 0: every request checks (the tests do).
+PLEDGECARD_PAGE_RECHECK_SECONDS = float(os.environ.get("PLEDGECARD_PAGE_RECHECK_SECONDS", "1"))
+
 # Print files (badges, postcards, room lists) name people: deleted this many hours after they are made.
 PLEDGECARD_PRINT_KEPT_HOURS = float(os.environ.get("PLEDGECARD_PRINT_KEPT_HOURS", "24"))
 
@@ -240,7 +256,7 @@ PLEDGECARD_PERIODIC_JOBS = [
     "pledgecard.events.registrations.offers_expire",
     "pledgecard.events.registrations.special_data_purge",
     "pledgecard.delivery.notify.statuses_poll",
-    "pledgecard.delivery.fallback.fallbacks_auto",
+    "pledgecard.pledges.fallback.fallbacks_auto",
     "pledgecard.core.ratelimit.counters_prune",
     "pledgecard.core.jobs.jobs_forget",
     "pledgecard.events.print_jobs.print_files_forget",

@@ -7,6 +7,22 @@
 from django import forms
 
 
+class NameChoiceField(forms.ModelChoiceField):
+    """A choice from a list, matched by its name as well as its id (for files typed by people)."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and "\x00" in value:
+            # PostgreSQL refuses NUL in a query (a 500) and SQLite ignores what follows it (a wrong match).
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        if isinstance(value, str) and value.strip() and not (value.strip().isascii() and value.strip().isdigit()):
+            match = self.queryset.filter(name__iexact=value.strip()).first()
+            if match is None:
+                names = ", ".join(self.queryset.values_list("name", flat=True))
+                raise forms.ValidationError(f"“{value.strip()}” is not on the list. Choose one of: {names}")
+            return match
+        return super().to_python(value)
+
+
 class NHSForm(forms.Form):
     """A form whose field ids are the field names, and whose errors are written for people."""
 

@@ -45,14 +45,14 @@ class Message(models.Model):
     # kinds with a writer (delivery/rendering.py), so a new kind needs no migration here.
     kind = models.CharField(max_length=40)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
-    # What the message is about: one of these is set. Deleting the person deletes what was owed to them.
-    postcard = models.ForeignKey("pledges.Postcard", null=True, blank=True, on_delete=models.CASCADE,
-                                 related_name="messages")
-    registration = models.ForeignKey("events.Registration", null=True, blank=True, on_delete=models.CASCADE,
-                                     related_name="messages")
-    # What the message is about, for apps other than those two: "app_label.model:pk" (e.g. "stories.story:7").
-    # The app's writer reads it; the app deletes its messages with what they are about.
+    # What the message is about, named by the app that sent it: "app_label.model:pk" (e.g.
+    # "pledges.postcard:7"). The outbox never reads it; the kind's writer does (delivery/rendering.py), and
+    # the app finds, cancels and deletes its messages by it.
     subject = models.CharField(max_length=80, blank=True, db_index=True)
+    # Whose message it is: which alliance's GOV.UK Notify settings apply, whose receipts may change it, and
+    # which alliance's organisers see it when a person's data is exported or erased.
+    alliance = models.ForeignKey("core.Alliance", null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="outbox_messages")
     to_address = models.CharField(max_length=254)
     due_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)

@@ -42,6 +42,7 @@ from pledgecard.delivery.channels import (
     TemporaryFailure,
 )
 from pledgecard.delivery.models import Message, NotifyRateWindow, NotifySettings
+from pledgecard.delivery.signals import message_failed
 
 logger = logging.getLogger(__name__)
 Channel = Message.Channel
@@ -115,15 +116,6 @@ def channels_offered(alliance, notify: NotifySettings | None = None) -> list[str
     if notify and notify.offer_letter:
         offered.append(Channel.LETTER.value)
     return offered
-
-
-def to_address_for(postcard, channel: str) -> str:
-    """What the outbox row shows as the recipient. A letter's address is read from the postcard when it is sent."""
-    if channel == Channel.SMS:
-        return postcard.phone
-    if channel == Channel.LETTER:
-        return ", ".join(postcard.address_lines)[:254]
-    return postcard.email
 
 
 # --- Rate limiting -------------------------------------------------------------------------------------------
@@ -260,11 +252,11 @@ class NotifyChannel:
     def _pause(self, seconds: float):
         self.paused_until = time.monotonic() + seconds
 
-    def send(self, message: Message) -> str:
+    def send(self, message: Message, render=rendering.render) -> str:
         if time.monotonic() < self.paused_until:
             raise TemporaryFailure(self.pause_reason)
         try:
-            reference = self._send(message)
+            reference = self._send(message, render)
         except HTTPError as error:
             failure = classify(error)
             if error.status_code in (429, 403):  # the key is slowed down or refused: every message waits
@@ -276,7 +268,7 @@ class NotifyChannel:
         problem_clear(self.notify, message.channel)
         return reference
 
-    def _send(self, message: Message) -> str:
+    def _send(self, message: Message, render) -> str:
         if message.provider_reference:
             # Notify accepted it on an earlier attempt whose worker died before recording it.
             return message.provider_reference
@@ -289,7 +281,7 @@ class NotifyChannel:
                 )
                 _write_ahead(message, found["id"], found.get("status", ""))
                 return found["id"]
-        rendered = rendering.render(message)
+        rendered = render(message)
         rate_acquire(self.notify.key_id)
         if isinstance(rendered, RenderedText):
             answer = self.client.send_sms_notification(
@@ -328,23 +320,26 @@ class Dispatch:
     """Sends each claimed message on its channel: SMTP for email unless its alliance sends reminders through
     Notify; Notify for text messages and letters. Channels open lazily and close with the batch."""
 
-    def __init__(self, smtp=None):
+    def __init__(self, smtp=None, render=rendering.render, before_commit=None):
         self.smtp = smtp or EmailChannel()
+        self.render = render  # a batch's writer (rendering.Batch.render), or one message at a time
+        # What must be done before another message can be accepted anywhere (delivery/sending.py's recorder).
+        self.before_commit = before_commit
+        self.smtp.before_commit = before_commit
         self.notify_channels: dict[int, NotifyChannel] = {}
-        self._settings_by_event: dict[int, NotifySettings | None] = {}
+        self._settings_by_alliance: dict[int, NotifySettings | None] = {}
 
     def _notify_settings(self, message: Message) -> NotifySettings | None:
-        owner = message.postcard or message.registration
-        if owner is None:
+        if message.alliance_id is None:
             return None
-        if owner.event_id not in self._settings_by_event:
-            self._settings_by_event[owner.event_id] = NotifySettings.objects.filter(
-                alliance__events__id=owner.event_id
+        if message.alliance_id not in self._settings_by_alliance:
+            self._settings_by_alliance[message.alliance_id] = NotifySettings.objects.filter(
+                alliance_id=message.alliance_id
             ).first()
-        return self._settings_by_event[owner.event_id]
+        return self._settings_by_alliance[message.alliance_id]
 
     def channel_for(self, message: Message):
-        if message.channel == Channel.EMAIL and message.kind != Message.Kind.POSTCARD_REMINDER:
+        if message.channel == Channel.EMAIL and not rendering.may_go_through_notify(message.kind):
             return self.smtp  # confirmations carry attachments (calendar files): SMTP only
         notify = self._notify_settings(message)
         if message.channel == Channel.EMAIL and not (notify and notify.email_template_id):
@@ -361,8 +356,10 @@ class Dispatch:
     def send(self, message: Message) -> str:
         channel = self.channel_for(message)
         if channel is self.smtp:
-            return self.smtp.send(message.message_id_header, rendering.render(message))
-        return channel.send(message)
+            return self.smtp.send(message.message_id_header, self.render(message))
+        if self.before_commit is not None:
+            self.before_commit()
+        return channel.send(message, self.render)
 
     def close(self):
         self.smtp.close()
@@ -378,7 +375,7 @@ def status_record(message_filter: Q, status: str, *, at: dt.datetime | None = No
     rows = Message.objects.filter(message_filter)
     changed = rows.exclude(provider_status=status).count()
     rows.update(provider_status=status, provider_status_at=at or timezone.now())
-    for message in rows.select_related("postcard"):
+    for message in rows:
         changed += _status_apply(message, status)
     return changed
 
@@ -391,9 +388,8 @@ def _status_apply(message: Message, status: str) -> int:
             status=Status.FAILED, last_error=failure_words(message.channel, status), updated_at=timezone.now()
         )
         if done:
-            from pledgecard.delivery import fallback
-
-            fallback.after_failure(message)
+            # The app that sent it may send it another way (a postcard's reminder: pledges/fallback.py).
+            message_failed.send(sender=Message, message=message)
         return done
     if status in RESEND:
         # Notify's advice for a technical failure is to send it again. Clearing its id makes the next attempt
@@ -427,14 +423,13 @@ def statuses_poll(*, limit: int = 200) -> int:
             | Q(provider_status_at__lte=now - dt.timedelta(minutes=settings.NOTIFY_POLL_MINUTES))
         )
         .exclude(provider_reference="")
-        .select_related("postcard__event")
         .order_by("provider_status_at")[:limit]
     )
     clients: dict[int, tuple] = {}
     for message in owed:
-        if message.postcard is None:
+        alliance_id = message.alliance_id
+        if alliance_id is None:
             continue
-        alliance_id = message.postcard.event.alliance_id
         if alliance_id not in clients:
             notify = NotifySettings.objects.filter(alliance_id=alliance_id).first()
             clients[alliance_id] = (notify, client_for(notify) if notify else None)
@@ -610,7 +605,7 @@ def callback_record(notify: NotifySettings, payload: dict) -> int:
         return 0
     if "\x00" in notification_id + reference + status:
         return 0  # not from Notify (PostgreSQL would refuse the text)
-    ours = Q(postcard__event__alliance_id=notify.alliance_id)
+    ours = Q(alliance_id=notify.alliance_id)
     by_id = Q(provider_reference=notification_id) if notification_id else Q(pk__in=[])
     by_reference = Q()
     try:

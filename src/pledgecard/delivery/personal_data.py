@@ -1,13 +1,16 @@
-"""What the outbox holds about a person: the messages to them (postcards, registrations, and any other kind
-sent to their address), with their statuses, the provider's references and the last error. Registered from
+"""What the outbox holds about a person: the messages about their rows in the apps that send through it (their
+postcards and registrations, found by the finders those apps register) and any other message sent to their
+address, with their statuses, the provider's references and the last error. Registered from
 `DeliveryConfig.ready()`; erased first, before the rows the messages are about lose the address.
 
 Erasure keeps each message's row (the counts of reminders sent, failed and cancelled stay) and takes off what
 was stored about the person: the address, number or postal address it went to, the provider's reference (the
 key to their copy at GOV.UK Notify) and the last error (mail servers quote the address). Messages not yet
-sent are cancelled, and the outbox refuses to send to an erased address (delivery/services.py), so nothing
+sent are cancelled, and the outbox refuses to send to an erased address (delivery/sending.py), so nothing
 goes to them afterwards.
 """
+
+from collections.abc import Callable
 
 from django.db.models import Q
 from django.utils import timezone
@@ -17,39 +20,43 @@ from pledgecard.delivery.models import Message
 ERASED_REASON = "Not sent: the person's data was erased"
 Status = Message.Status
 
+# Each app that sends through the outbox says which of its rows belong to a person (the outbox knows only
+# messages): `finder(email, alliances)` returns {subject: what it is, in words for the export}, e.g.
+# {"pledges.postcard:7": "postcard 5c0e…"}. Registered from the app's `ready()`.
+_subject_finders: list[Callable[..., dict[str, str]]] = []
 
-def messages_of(email: str, alliances=None):
-    about = Q(postcard__email__iexact=email) | Q(registration__email__iexact=email)
+
+def subjects_register(finder: Callable[..., dict[str, str]]) -> None:
+    _subject_finders.append(finder)
+
+
+def _subjects(email: str, alliances) -> dict[str, str]:
+    about: dict[str, str] = {}
+    for finder in _subject_finders:
+        about.update(finder(email, alliances))
+    return about
+
+
+def messages_of(email: str, alliances=None, about: dict[str, str] | None = None):
+    about = _subjects(email, alliances) if about is None else about
     if alliances is None:
-        return Message.objects.filter(about | Q(to_address__iexact=email))
-    # For an alliance: only messages about its postcards and registrations (other kinds belong to no alliance
-    # here; their own app erases them with what they are about).
-    return Message.objects.filter(about).filter(
-        Q(postcard__event__alliance_id__in=alliances) | Q(registration__event__alliance_id__in=alliances)
-    )
+        return Message.objects.filter(Q(subject__in=list(about)) | Q(to_address__iexact=email))
+    # For an alliance: only messages about its rows (the finders limit them to its alliances); other kinds
+    # belong to no alliance here, and their own app erases them with what they are about.
+    return Message.objects.filter(subject__in=list(about), alliance_id__in=alliances)
 
 
 def export(email: str, *, alliances=None) -> list:
-    messages = (
-        messages_of(email, alliances)
-        .select_related("postcard__event__alliance", "registration__event__alliance")
-        .order_by("created_at")
-    )
+    about = _subjects(email, alliances)
+    messages = messages_of(email, alliances, about).select_related("alliance").order_by("created_at")
     records = []
     for m in messages:
-        owner = m.postcard or m.registration
         records.append(
             {
                 "what": "message",
-                "alliance": owner.event.alliance.slug if owner else None,
+                "alliance": m.alliance.slug if m.alliance else None,
                 "kind": m.kind.replace("_", " "),
-                "about": (
-                    f"postcard {m.postcard.public_id}"
-                    if m.postcard
-                    else f"registration {m.registration.public_id}"
-                    if m.registration
-                    else m.subject
-                ),
+                "about": about.get(m.subject, m.subject),
                 "by": m.get_channel_display(),
                 "to": m.to_address,
                 "status": m.get_status_display(),

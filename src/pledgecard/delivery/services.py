@@ -1,194 +1,66 @@
-"""The outbox: schedule, claim, send and record messages so that none is lost and duplicates are detectable.
+"""The outbox's side that apps call: schedule messages about their rows, find, cancel and move them.
 
-The rules (DESIGN.md, "Delivery"):
-- a message row is written in the same transaction as whatever it is about (a postcard);
-- a worker claims due rows under a time-limited lease, in a short transaction of its own;
-- it sends outside any transaction;
-- it records the outcome only if the lease is still its own (the fencing check), so a worker that stalled
-  past its lease cannot overwrite what the worker that took over has done.
-Delivery is at-least-once: a crash after the server accepted a message and before we recorded it means the
-message is sent again, with the same Message-ID.
+A message names what it is about by `subject` ("app_label.model:pk", e.g. "pledges.postcard:7"): the outbox
+never imports the apps that send through it, and each app finds its own messages by that name
+(`messages_about`). How the worker claims, sends and records them is in delivery/sending.py.
 """
 
 import datetime as dt
-import logging
-import random
-import uuid
-from collections import Counter
-from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import CharField, Count, QuerySet, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from pledgecard.core import personal_data
-from pledgecard.delivery import rendering
-from pledgecard.delivery.channels import EmailChannel, PermanentFailure, TemporaryFailure
 from pledgecard.delivery.models import Message
-from pledgecard.delivery.notify import Dispatch
 from pledgecard.delivery.personal_data import ERASED_REASON
+from pledgecard.delivery.tasks import send_message
 
-logger = logging.getLogger(__name__)
 Status = Message.Status
 
 
-def message_schedule(*, kind: str, to_address: str, due_at: dt.datetime, postcard=None, registration=None,
-                     subject: str = "", channel: str = Message.Channel.EMAIL) -> Message:
+def subject_of(instance) -> str:
+    """How messages name a row: "app_label.model:pk"."""
+    return f"{instance._meta.label_lower}:{instance.pk}"
+
+
+def subject_expression(model):
+    """The same name as a database expression on `model`'s rows, for filters and subqueries."""
+    return Concat(Value(model._meta.label_lower + ":"), Cast("pk", CharField()))
+
+
+def subject_pk(subject: str) -> int:
+    """The primary key in a subject ("pledges.postcard:7" → 7)."""
+    return int(subject.rpartition(":")[2])
+
+
+def messages_about(about) -> QuerySet:
+    """The messages about one row, or about every row of a queryset (one subquery, however many rows)."""
+    if isinstance(about, QuerySet):
+        subjects = about.order_by().annotate(message_subject=subject_expression(about.model))
+        return Message.objects.filter(subject__in=subjects.values("message_subject"))
+    return Message.objects.filter(subject=subject_of(about))
+
+
+def message_schedule(*, kind: str, to_address: str, due_at: dt.datetime, subject: str, alliance_id=None,
+                     channel: str = Message.Channel.EMAIL) -> Message:
     """Write a message to be sent at `due_at`. Call inside the transaction that saves what it is about.
 
-    `subject` names what it is about for kinds that are neither a postcard's nor a registration's
-    ("app_label.model:pk"); the kind's registered writer reads it at send time."""
+    `subject` names what it is about (`subject_of(row)`); the kind's registered writer reads it at send time.
+    `alliance_id`: whose message it is (its GOV.UK Notify settings, its organisers)."""
     if personal_data.is_erased(to_address):
         # What an erased person's address became: the row is kept (counts), nothing is ever sent.
         return Message.objects.create(
-            kind=kind, postcard=postcard, registration=registration, subject=subject, to_address="",
-            due_at=due_at, channel=channel, status=Status.CANCELLED, last_error=ERASED_REASON)
-    message = Message.objects.create(kind=kind, postcard=postcard, registration=registration, subject=subject,
+            kind=kind, subject=subject, alliance_id=alliance_id, to_address="", due_at=due_at,
+            channel=channel, status=Status.CANCELLED, last_error=ERASED_REASON)
+    message = Message.objects.create(kind=kind, subject=subject, alliance_id=alliance_id,
                                      to_address=to_address, due_at=due_at, channel=channel)
     if due_at <= timezone.now():
         # A nudge for messages due now (a confirmation): the worker runs the task at once instead of waiting
         # for its next sweep. The row, not the task, is the record: if the task is lost, the sweep sends it.
-        transaction.on_commit(lambda: _enqueue_send(message.id))
+        transaction.on_commit(lambda: send_message.enqueue(str(message.id)))
     return message
-
-
-def _enqueue_send(message_id):
-    from pledgecard.delivery.tasks import send_message
-
-    send_message.enqueue(str(message_id))
-
-
-def _owed(now: dt.datetime) -> Q:
-    """Rows a worker may claim: due and pending, or claimed by a worker whose lease has run out."""
-    return Q(status__in=Message.PENDING, due_at__lte=now) | Q(status=Status.SENDING, lease_expires_at__lte=now)
-
-
-def messages_claim(*, limit: int, now: dt.datetime | None = None, ids=None) -> list[Message]:
-    """Take up to `limit` owed messages under a fresh lease and return them, oldest due first."""
-    now = now or timezone.now()
-    lease_token = uuid.uuid4()
-    pending = Message.objects.filter(status__in=Message.PENDING, due_at__lte=now)
-    stalled = Message.objects.filter(status=Status.SENDING, lease_expires_at__lte=now)
-    if ids is not None:
-        pending, stalled = pending.filter(id__in=ids), stalled.filter(id__in=ids)
-    with transaction.atomic():
-        # SKIP LOCKED lets several PostgreSQL workers take different rows at once. SQLite has one writer at
-        # a time (IMMEDIATE transactions), which serialises claims there. Two queries, not one with OR: each
-        # can then walk its index in due order and stop after `limit` rows, however long the backlog is.
-        candidates = []
-        for owed in (pending, stalled):
-            locked = owed.order_by("due_at").select_for_update(skip_locked=True)
-            candidates += list(locked.values_list("due_at", "id")[:limit])
-        claimable_ids = [message_id for _, message_id in sorted(candidates)[:limit]]
-        if not claimable_ids:
-            return []
-        # The same "owed" condition again: the update claims only rows nobody took in between.
-        Message.objects.filter(_owed(now), id__in=claimable_ids).update(
-            status=Status.SENDING,
-            lease_token=lease_token,
-            lease_expires_at=now + dt.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS),
-            attempts=F("attempts") + 1,
-            updated_at=now,
-        )
-        mine = Message.objects.filter(id__in=claimable_ids, lease_token=lease_token)
-        mine.filter(first_attempt_at__isnull=True).update(first_attempt_at=now)
-    # Everything a writer reads, in one query: no per-message trips for the event, alliance, sector or theme.
-    related = ("postcard__event__alliance", "postcard__sector", "postcard__theme", "registration__event__alliance")
-    return list(mine.select_related(*related).order_by("due_at"))
-
-
-def _record(message: Message, **changes) -> bool:
-    """Save the outcome only while our lease holds. Returns False when another worker has taken over."""
-    changes.setdefault("updated_at", timezone.now())
-    changes.update(lease_token=None, lease_expires_at=None)
-    updated = Message.objects.filter(
-        id=message.id, lease_token=message.lease_token, status=Status.SENDING
-    ).update(**changes)
-    if not updated:
-        logger.warning("Message %s: lease lost before its outcome was recorded; outcome ignored", message.id)
-    return bool(updated)
-
-
-def record_sent(message: Message, provider_reference: str) -> bool:
-    now = timezone.now()
-    return _record(message, status=Status.SENT, sent_at=now, provider_reference=provider_reference, last_error="")
-
-
-def record_permanent_failure(message: Message, reason: str) -> bool:
-    return _record(message, status=Status.FAILED, last_error=reason)
-
-
-def retry_delay(attempts: int) -> float:
-    """Exponential back-off with jitter: base, 2×base, 4×base, ... up to the cap."""
-    base = settings.DELIVERY_RETRY_BASE_SECONDS
-    delay = min(base * 2 ** max(attempts - 1, 0), settings.DELIVERY_RETRY_MAX_SECONDS)
-    return delay * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
-
-
-def record_temporary_failure(message: Message, reason: str) -> bool:
-    now = timezone.now()
-    # Counted from the first attempt: due_at moves forward with every retry, so it cannot be the start.
-    started = message.first_attempt_at or message.due_at
-    give_up_at = started + dt.timedelta(hours=settings.DELIVERY_GIVE_UP_AFTER_HOURS)
-    if now >= give_up_at:
-        hours = settings.DELIVERY_GIVE_UP_AFTER_HOURS
-        return _record(message, status=Status.FAILED, last_error=f"Gave up after {hours:g} hours: {reason}")
-    next_try = now + dt.timedelta(seconds=retry_delay(message.attempts))
-    return _record(message, status=Status.RETRYING, due_at=next_try, last_error=reason)
-
-
-@dataclass
-class DeliveryReport:
-    outcomes: Counter = field(default_factory=Counter)
-
-    @property
-    def handled(self) -> int:
-        return sum(self.outcomes.values())
-
-
-def deliver(messages: list[Message], channel=None) -> DeliveryReport:
-    """Send claimed messages over one channel connection and record each outcome."""
-    report = DeliveryReport()
-    if not messages:
-        return report
-    # Callers send outside any transaction (the worker does): a slow mail server must never hold locks.
-    # Each message goes on its own channel: SMTP, or GOV.UK Notify for text messages, letters and the email of
-    # alliances that use it (delivery/notify.py). `channel` is the SMTP channel.
-    channel = Dispatch(channel or EmailChannel())
-    try:
-        for message in messages:
-            if personal_data.is_erased(message.to_address):
-                _record(message, status=Status.CANCELLED, to_address="", last_error=ERASED_REASON)
-                report.outcomes["cancelled"] += 1
-                continue
-            try:
-                reference = channel.send(message)
-            except TemporaryFailure as exc:
-                record_temporary_failure(message, str(exc))
-                report.outcomes["retrying"] += 1
-            except PermanentFailure as exc:
-                record_permanent_failure(message, str(exc))
-                report.outcomes["failed"] += 1
-            except rendering.NotWanted as exc:
-                # Cancelled since it was claimed (consent withdrawn while a worker held it): never send it.
-                _record(message, status=Status.CANCELLED, last_error=str(exc))
-                report.outcomes["cancelled"] += 1
-            else:
-                recorded = record_sent(message, reference)
-                report.outcomes["sent" if recorded else "sent_late"] += 1
-    finally:
-        channel.close()
-    return report
-
-
-def deliver_due(*, limit: int | None = None) -> DeliveryReport:
-    """One sweep: claim a batch of owed messages and send them."""
-    return deliver(messages_claim(limit=limit or settings.DELIVERY_BATCH_SIZE))
-
-
-def deliver_one(message_id) -> DeliveryReport:
-    return deliver(messages_claim(limit=1, ids=[message_id]))
 
 
 def messages_cancel(queryset, reason: str) -> int:

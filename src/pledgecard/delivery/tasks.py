@@ -1,10 +1,10 @@
-"""Background tasks (Django's tasks API): thin wrappers that take ids and call services."""
+"""Background tasks (Django's tasks API): thin wrappers that take ids and call the worker's side."""
 
 from django_tasks import task
 
-from pledgecard.delivery import services
+from pledgecard.delivery import sending
 
 
 @task()
 def send_message(message_id: str) -> dict:
-    return dict(services.deliver_one(message_id).outcomes)
+    return dict(sending.deliver_one(message_id).outcomes)

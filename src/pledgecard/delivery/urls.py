@@ -8,11 +8,6 @@ organise_patterns = [
     path("alliances/<slug:alliance>/notify/", views.notify_settings, name="notify"),
     path("alliances/<slug:alliance>/notify/test/", views.notify_test, name="notify_test"),
     path("alliances/<slug:alliance>/notify/remove/", views.notify_remove, name="notify_remove"),
-    path(
-        "events/<slug:slug>/reminders/<uuid:message_id>/fallback/",
-        views.reminder_fallback,
-        name="reminder_fallback",
-    ),
 ]
 
 urlpatterns = [

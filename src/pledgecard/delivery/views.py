@@ -1,20 +1,20 @@
-"""Organisers' GOV.UK Notify settings, the one-click fallback, and the endpoint Notify sends receipts to."""
+"""Organisers' GOV.UK Notify settings, and the endpoint Notify sends receipts to."""
 
 import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from pledgecard.core import selectors
 from pledgecard.core.models import Alliance
-from pledgecard.delivery import fallback, notify
+from pledgecard.delivery import notify
 from pledgecard.delivery.forms import NotifySettingsForm, NotifyTestForm
-from pledgecard.delivery.models import Message, NotifySettings
+from pledgecard.delivery.models import NotifySettings
 
 
 def _page(request, alliance, current, form, test_form, status=200):
@@ -91,30 +91,6 @@ def notify_remove(request, alliance):
             "and letters are no longer offered.",
         )
     return redirect("organise:notify", alliance=alliance.slug)
-
-
-@login_required
-@require_POST
-def reminder_fallback(request, slug, message_id):
-    """One click: send a failed reminder another way the attendee gave us."""
-    event = selectors.access_event(request.user, slug)
-    message = get_object_or_404(
-        Message.objects.select_related("postcard__event__alliance"),
-        pk=message_id,
-        postcard__event=event,
-        kind=Message.Kind.POSTCARD_REMINDER,
-    )
-    channel = request.POST.get("channel", "")
-    try:
-        sent = fallback.resend(message, channel, actor=request.user)
-    except (fallback.NoFallback, ValueError) as problem:
-        messages.error(request, str(problem))
-    else:
-        messages.success(
-            request,
-            f"Sending {message.postcard.name}’s postcard by {sent.get_channel_display().lower()} now.",
-        )
-    return redirect("organise:postcards", slug=event.slug)
 
 
 @csrf_exempt  # Notify authenticates with its bearer token, not a browser session

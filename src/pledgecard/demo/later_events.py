@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from pledgecard.core.models import Membership, Role, Sector
 from pledgecard.delivery.models import Message
+from pledgecard.delivery.services import messages_about
 from pledgecard.demo.first_event import FIRST_NAMES, LAST_NAMES, ORGANISATIONS
 from pledgecard.events.models import Event, Registration
 from pledgecard.networking import services as networking
@@ -335,7 +336,7 @@ def _postcards(event, rng, present):
             created_at=_local(event, event.date, 15, rng.randrange(45, 59)),
             wall_status="published" if postcard.share_on_wall else postcard.wall_status,
         )
-        reminders = Message.objects.filter(postcard=postcard, kind=Message.Kind.POSTCARD_REMINDER)
+        reminders = messages_about(postcard).filter(kind=Message.Kind.POSTCARD_REMINDER)
         if not wants_reminder or due > now:
             reminders.update(due_at=due)
             continue
@@ -364,7 +365,7 @@ def _postcards(event, rng, present):
                 ).postcard
                 written_at = due + dt.timedelta(days=2)
                 Postcard.objects.filter(pk=refreshed.pk).update(created_at=written_at)
-                Message.objects.filter(postcard=refreshed, kind=Message.Kind.POSTCARD_CONFIRMATION).update(
+                messages_about(refreshed).filter(kind=Message.Kind.POSTCARD_CONFIRMATION).update(
                     due_at=written_at,
                     status=Message.Status.SENT,
                     attempts=1,
@@ -372,7 +373,7 @@ def _postcards(event, rng, present):
                     sent_at=written_at,
                 )
                 comes_back = pledges.reminder_due_at(event, written_at=written_at, refreshed=True)
-                again = Message.objects.filter(postcard=refreshed, kind=Message.Kind.POSTCARD_REMINDER)
+                again = messages_about(refreshed).filter(kind=Message.Kind.POSTCARD_REMINDER)
                 if comes_back > now:
                     again.update(due_at=comes_back)
                 else:

@@ -10,10 +10,21 @@ from pledgecard.core import formats
 from pledgecard.delivery.channels import RenderedEmail
 from pledgecard.delivery.models import Message
 from pledgecard.delivery.rendering import NotWanted, writes
+from pledgecard.delivery.services import subject_pk
 from pledgecard.events import calendar
+from pledgecard.events.models import Registration
 from pledgecard.resources.selectors import resources_for
 
 Kind = Message.Kind
+
+
+def registration_of(message) -> Registration:
+    """The registration a message is about (its subject names it), as it is now; read once per message."""
+    if getattr(message, "_registration", None) is None:
+        message._registration = Registration.objects.select_related("event__alliance").get(
+            pk=subject_pk(message.subject)
+        )
+    return message._registration
 
 
 def personal_link(registration) -> str:
@@ -29,7 +40,7 @@ def qr_png(url: str) -> bytes:
 
 
 def _email(message, template: str, subject: str, **extra) -> RenderedEmail:
-    registration = message.registration
+    registration = registration_of(message)
     event = registration.event
     link = personal_link(registration)
     context = {"registration": registration, "event": event, "alliance": event.alliance, "link": link,
@@ -46,7 +57,7 @@ def _email(message, template: str, subject: str, **extra) -> RenderedEmail:
 
 @writes(Kind.REGISTRATION_CONFIRMATION)
 def confirmation(message) -> RenderedEmail:
-    registration = message.registration
+    registration = registration_of(message)
     if registration.status != "confirmed":
         raise NotWanted("The registration is no longer confirmed.")
     link = personal_link(registration)
@@ -60,12 +71,12 @@ def confirmation(message) -> RenderedEmail:
 
 @writes(Kind.WAITING_LIST)
 def waiting(message) -> RenderedEmail:
-    return _email(message, "waiting", f"You are on the waiting list: {message.registration.event.title}")
+    return _email(message, "waiting", f"You are on the waiting list: {registration_of(message).event.title}")
 
 
 @writes(Kind.PLACE_OFFERED)
 def offered(message) -> RenderedEmail:
-    registration = message.registration
+    registration = registration_of(message)
     if registration.status != "offered":
         raise NotWanted("The offer is no longer open.")
     return _email(message, "offered", f"A place is free for you: {registration.event.title}")
@@ -73,7 +84,7 @@ def offered(message) -> RenderedEmail:
 
 @writes(Kind.REGISTRATION_CANCELLED)
 def cancelled(message) -> RenderedEmail:
-    registration = message.registration
+    registration = registration_of(message)
     link = personal_link(registration)
     attachments = (("event.ics", calendar.registration_ics(registration, link).decode(), "text/calendar"),)
     return _email(message, "cancelled", f"Your registration is cancelled: {registration.event.title}",
@@ -82,7 +93,7 @@ def cancelled(message) -> RenderedEmail:
 
 @writes("registration_link_again")
 def link_again(message) -> RenderedEmail:
-    registration = message.registration
+    registration = registration_of(message)
     if registration.status == "cancelled":
         raise NotWanted("The registration is cancelled.")
     return _email(message, "link_again", f"Your registration: {registration.event.title}")
@@ -92,7 +103,7 @@ def link_again(message) -> RenderedEmail:
 def agenda(message) -> RenderedEmail:
     from pledgecard.workshops.services import agenda_for
 
-    registration = message.registration
+    registration = registration_of(message)
     placements = agenda_for(registration)
     attachments = (("workshops.ics", calendar.sessions_ics(registration, placements).decode(), "text/calendar"),)
     return _email(message, "agenda", f"Your workshops: {registration.event.title}", placements=placements,

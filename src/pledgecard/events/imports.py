@@ -1046,7 +1046,8 @@ def _apply(
         for reg in confirmed:
             delivery.message_schedule(
                 kind=Message.Kind.REGISTRATION_CONFIRMATION,
-                registration=reg,
+                subject=reg.subject,
+                alliance_id=event.alliance_id,
                 to_address=reg.email,
                 due_at=now,
             )

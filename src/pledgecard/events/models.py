@@ -126,6 +126,11 @@ class Registration(PrivateLink):
     def __str__(self):
         return self.name
 
+    @property
+    def subject(self) -> str:
+        """How outbox messages name this registration (delivery.Message.subject)."""
+        return f"events.registration:{self.pk}"
+
     def save(self, *args, **kwargs):
         if not self.token_hash:
             self.set_new_link()

@@ -13,6 +13,7 @@ import logging
 from django.utils import timezone
 
 from pledgecard.core import personal_data
+from pledgecard.delivery.services import messages_about
 from pledgecard.events.models import Event, ImportUpload, Registration
 
 logger = logging.getLogger(__name__)
@@ -27,6 +28,19 @@ def registrations_of(email: str, alliances=None):
     return _in(Registration.objects.filter(email__iexact=email), alliances).select_related(
         "event__alliance", "sector"
     )
+
+
+def message_subjects(email: str, alliances=None) -> dict[str, str]:
+    """The outbox's subjects of this person's registrations, with words for their export."""
+    return {
+        f"events.registration:{pk}": f"registration {public_id}"
+        for pk, public_id in registrations_of(email, alliances).values_list("pk", "public_id")
+    }
+
+
+def registration_messages_delete(sender, instance, **kwargs) -> None:
+    """A deleted registration's messages go too (post_delete): there is nothing left to write them from."""
+    messages_about(instance).delete()
 
 
 def _registration_record(r: Registration) -> dict:

@@ -4,9 +4,10 @@ from django.contrib import messages
 from django.db import DatabaseError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_http_methods, require_POST
 
-from pledgecard.core import access, ratelimit
+from pledgecard.core import access, pagecache, ratelimit
 from pledgecard.core.errors import BUSY_MESSAGE, database_busy
 from pledgecard.core.models import Membership, Role
 from pledgecard.events import registrations
@@ -22,8 +23,11 @@ def index(request):
 
 
 @require_http_methods(["GET", "POST"])
+@gzip_page  # safe from BREACH: see "What is cached and compressed" in docs/architecture.md
 def event_page(request, slug):
     """The one place people register: what the day is, and the form."""
+    if request.method == "GET" and (page := pagecache.recent(request, ("event-page", slug))):
+        return page
     event = get_object_or_404(Event.objects.select_related("alliance"), slug=slug)
     form = RegistrationForm(request.POST if request.method == "POST" else None)
     busy = False
@@ -50,8 +54,12 @@ def event_page(request, slug):
         "resources": resources_for(event.alliance),
         "page_title": event.title,
     }
-    response = render(request, "events/public/event.jinja", context,
-                      status=503 if busy else 400 if form.errors else 200)
+    if form.is_bound:
+        response = render(request, "events/public/event.jinja", context,
+                          status=503 if busy else 400 if form.errors else 200)
+    else:  # the page and its blank form: the same for everyone
+        response = pagecache.render_shared(request, "events/public/event.jinja", context,
+                                           name=("event-page", event.slug))
     if busy:
         response["Retry-After"] = "5"
     return response

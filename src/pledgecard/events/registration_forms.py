@@ -1,9 +1,8 @@
 from django import forms
 
-from pledgecard.core.forms import NHSForm
-from pledgecard.events.registrations import Person
-from pledgecard.pledges.forms import NameChoiceField
+from pledgecard.core.forms import NameChoiceField, NHSForm
 from pledgecard.core.models import Sector
+from pledgecard.events.registrations import Person
 
 
 class RegistrationForm(NHSForm):

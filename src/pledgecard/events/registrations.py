@@ -58,7 +58,8 @@ def _lock(event: Event) -> Event:
 
 
 def _notify(registration: Registration, kind: str) -> None:
-    delivery.message_schedule(kind=kind, registration=registration, to_address=registration.email,
+    delivery.message_schedule(kind=kind, subject=registration.subject,
+                              alliance_id=registration.event.alliance_id, to_address=registration.email,
                               due_at=timezone.now())
 
 
@@ -146,7 +147,7 @@ def link_send_again(registration: Registration) -> bool:
     """Email someone their registration's private link again (they, or someone typing their address, used the
     form again). Limited, so that the form cannot be used to fill someone's inbox."""
     since = timezone.now() - dt.timedelta(seconds=LINK_AGAIN_SECONDS)
-    if registration.messages.filter(kind=LINK_AGAIN, created_at__gte=since).exists():
+    if delivery.messages_about(registration).filter(kind=LINK_AGAIN, created_at__gte=since).exists():
         return False
     _notify(registration, LINK_AGAIN)
     return True

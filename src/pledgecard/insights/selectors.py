@@ -32,6 +32,7 @@ from django.db.models.functions import Collate, ExtractYear, Greatest, Lag, Leas
 from pledgecard.core import selectors as core_selectors
 from pledgecard.core.models import Alliance, Membership, Role, Sector
 from pledgecard.delivery.models import Message
+from pledgecard.delivery.services import subject_expression
 from pledgecard.events.models import Event, Registration
 from pledgecard.events.selectors import access_event
 from pledgecard.insights import taxonomy
@@ -195,9 +196,14 @@ class _Postcards:
 
 def postcards(scope: Scope) -> _Postcards:
     """Every postcard figure from one query: counts for each event, sector and theme, then added up."""
-    reminded = Message.objects.filter(
-        scope.where("postcard__event"), kind=Message.Kind.POSTCARD_REMINDER, status=Message.Status.SENT
-    ).values("postcard_id")
+    # Postcards whose reminder was sent: the outbox names them by subject ("pledges.postcard:<pk>").
+    sent = Message.objects.filter(kind=Message.Kind.POSTCARD_REMINDER, status=Message.Status.SENT)
+    reminded = (
+        Postcard.objects.filter(scope.where())
+        .alias(message_subject=subject_expression(Postcard))
+        .filter(message_subject__in=sent.values("subject"))
+        .values("pk")
+    )
     refreshed = Postcard.objects.filter(scope.where(), refreshed_from__isnull=False).values(
         "refreshed_from_id"
     )

@@ -1,14 +1,31 @@
 """How postcard messages are written. Registered by kind; the delivery worker calls them at send time."""
 
+from types import SimpleNamespace
+
 from django.conf import settings
+from django.template import engines
 from django.template.loader import render_to_string
 from django.urls import reverse
+from markupsafe import escape
 
+from pledgecard.core import tokens
 from pledgecard.delivery import postal
 from pledgecard.delivery.channels import PermanentFailure, RenderedEmail, RenderedLetter, RenderedText
 from pledgecard.delivery.models import Message
-from pledgecard.delivery.rendering import NotWanted, writes
-from pledgecard.resources.selectors import resources_for
+from pledgecard.delivery.rendering import NotWanted, writes, writes_batch
+from pledgecard.delivery.services import messages_about, subject_pk
+from pledgecard.events.models import Event
+from pledgecard.pledges.models import Postcard
+from pledgecard.resources.selectors import resources_for, resources_for_themes
+
+REMINDER_SUBJECT = "Your postcard is back: how did it go?"
+NOT_WANTED = "The writer asked not to get it back."
+
+
+def _postcard(message) -> Postcard:
+    """The postcard as it is now (its subject names it), with what the words need in the same query."""
+    postcards = Postcard.objects.select_related("event__alliance", "sector", "theme")
+    return postcards.get(pk=subject_pk(message.subject))
 
 
 def _links(postcard) -> dict:
@@ -16,32 +33,38 @@ def _links(postcard) -> dict:
     return {"postcard_url": link, "stop_url": link + "?next=stop"}
 
 
-def _email(message, template: str, subject: str, **extra) -> RenderedEmail:
-    postcard = message.postcard
-    context = {
-        **extra,
-        "postcard": postcard,
-        "event": postcard.event,
-        "alliance": postcard.event.alliance,
-        "reminder": postcard.messages.filter(kind=Message.Kind.POSTCARD_REMINDER).first(),
-        **_links(postcard),
-    }
-    links = _links(postcard)
+def _rendered(message, postcard, event, subject: str, text: str, html: str, links: dict) -> RenderedEmail:
     return RenderedEmail(
         to=message.to_address,
         subject=subject,
-        text=render_to_string(f"pledges/email/{template}.txt", context),
-        html=render_to_string(f"pledges/email/{template}.html", context),
+        text=text,
+        html=html,
         headers={
-            "Reply-To": postcard.event.alliance.contact_email,
+            "Reply-To": event.alliance.contact_email,
             # One-click unsubscribe would act on a GET from a mail scanner; the link asks for a button press.
             "List-Unsubscribe": f"<{links['stop_url']}>",
         },
         # For a GOV.UK Notify email template: ((subject)) and ((body)) are the whole email; the rest are there
         # for organisers who write their own template.
-        personalisation={"first_name": postcard.first_name, "event": postcard.event.title,
+        personalisation={"first_name": postcard.first_name, "event": event.title,
                          "link": links["postcard_url"], "stop_link": links["stop_url"]},
     )
+
+
+def _email(message, postcard: Postcard, template: str, subject: str, **extra) -> RenderedEmail:
+    links = _links(postcard)
+    context = {
+        **extra,
+        "postcard": postcard,
+        "event": postcard.event,
+        "alliance": postcard.event.alliance,
+        **links,
+    }
+    if template == "confirmation":  # says when the reminder comes back
+        context["reminder"] = messages_about(postcard).filter(kind=Message.Kind.POSTCARD_REMINDER).first()
+    text = render_to_string(f"pledges/email/{template}.txt", context)
+    html = render_to_string(f"pledges/email/{template}.html", context)
+    return _rendered(message, postcard, postcard.event, subject, text, html, links)
 
 
 def sms_text(postcard) -> str:
@@ -60,8 +83,7 @@ def sms_text(postcard) -> str:
     return text
 
 
-def _text(message) -> RenderedText:
-    postcard = message.postcard
+def _text(message, postcard: Postcard) -> RenderedText:
     try:
         phone = postal.phone_normalise(postcard.phone)
     except postal.InvalidRecipient as problem:
@@ -73,11 +95,11 @@ def _text(message) -> RenderedText:
                         personalisation={"first_name": postcard.first_name, "link": _links(postcard)["postcard_url"]})
 
 
-def _letter(message) -> RenderedLetter:
+def _letter(message, postcard: Postcard) -> RenderedLetter:
     from pledgecard.pledges.letters import LetterProblem, postcard_letter
 
     try:
-        letter = postcard_letter(message.postcard)
+        letter = postcard_letter(postcard)
     except LetterProblem as problem:
         raise PermanentFailure(f"{problem} Ask for a new address.") from problem
     return RenderedLetter(address_lines=letter.address, pdf=letter.pdf)
@@ -85,25 +107,112 @@ def _letter(message) -> RenderedLetter:
 
 @writes(Message.Kind.POSTCARD_CONFIRMATION)
 def confirmation(message) -> RenderedEmail:
-    return _email(message, "confirmation", f"Your postcard from {message.postcard.event.title}")
+    postcard = _postcard(message)
+    return _email(message, postcard, "confirmation", f"Your postcard from {postcard.event.title}")
 
 
 @writes("postcard_link_again")
 def link_again(message) -> RenderedEmail:
-    return _email(message, "confirmation", f"The link to your postcard from {message.postcard.event.title}")
+    postcard = _postcard(message)
+    return _email(message, postcard, "confirmation", f"The link to your postcard from {postcard.event.title}")
 
 
-@writes(Message.Kind.POSTCARD_REMINDER)
+@writes(Message.Kind.POSTCARD_REMINDER, through_notify=True)
 def reminder(message) -> RenderedEmail:
     # Withdrawal cancels pending reminders, but not one a worker holds: that one could come back for a retry
     # (or to another worker after a crash). Checked here, at send time, from the row as it is now.
     # The phone number and address too, as they are now: the writer may have changed them since.
-    message.postcard.refresh_from_db(fields=["wants_reminder", "phone", "address"])
-    if not message.postcard.wants_reminder:
-        raise NotWanted("The writer asked not to get it back.")
+    postcard = _postcard(message)
+    if not postcard.wants_reminder:
+        raise NotWanted(NOT_WANTED)
     if message.channel == Message.Channel.SMS:
-        return _text(message)
+        return _text(message, postcard)
     if message.channel == Message.Channel.LETTER:
-        return _letter(message)
-    return _email(message, "reminder", "Your postcard is back: how did it go?", resources_heading="What you can do next",
-                  resources=resources_for(message.postcard.event.alliance, theme=message.postcard.theme_id))
+        return _letter(message, postcard)
+    return _email(message, postcard, "reminder", REMINDER_SUBJECT, resources_heading="What you can do next",
+                  resources=resources_for(postcard.event.alliance, theme=postcard.theme_id))
+
+
+# What differs between two reminders of one event and theme, as markers in a copy written once for them all.
+# NUL never reaches a postcard's words (the middleware refuses it); words that hold one anyway are written
+# one at a time.
+_MARKERS = {"first_name": "\x00F\x00", "name": "\x00N\x00", "learnt": "\x00L\x00", "commitment": "\x00C\x00"}
+_LINK_MARKER = "\x00T\x00"
+
+
+def _filled(skeleton: str, values: dict, token: str, *, html: bool) -> str:
+    """The copy written for an event and theme, with one writer's words and link in place of the markers: as
+    the template writes them (escaped in HTML, the words' line breaks as <br>)."""
+    for field, marker in _MARKERS.items():
+        value = values[field]
+        if html:
+            value = str(escape(value))
+            if field in ("learnt", "commitment"):
+                value = value.replace("\n", "<br>")
+        skeleton = skeleton.replace(marker, value)
+    return skeleton.replace(_LINK_MARKER, token)
+
+
+@writes_batch(Message.Kind.POSTCARD_REMINDER)
+def reminders(messages) -> dict:
+    """A reminder day's batch at once, with what `reminder` writes for each: the postcards as they are now in
+    one query of plain rows, each event and each alliance's resources once, and the email written once for
+    each event and theme, with markers where each writer's words and link go.
+    Text messages and letters are left to `reminder` (one at a time: Notify's rate limit sets their pace)."""
+    wanted: dict[int, list] = {}
+    for message in messages:
+        wanted.setdefault(subject_pk(message.subject), []).append(message)
+    rows = list(
+        Postcard.objects.filter(pk__in=wanted).values(
+            "pk", "name", "learnt", "commitment", "theme_id", "theme__name", "event_id", "link_id",
+            "wants_reminder",
+        )
+    )
+    events = Event.objects.filter(pk__in={r["event_id"] for r in rows}).select_related("alliance")
+    events = {event.pk: event for event in events}
+    env = engines["jinja2"].env
+    text_template = env.get_template("pledges/email/reminder.txt")
+    html_template = env.get_template("pledges/email/reminder.html")
+    # The private link is the same URL for everyone but the token.
+    any_link = settings.SITE_URL + reverse("pledges:link", kwargs={"token": "T" * 43})
+    link_prefix, link_suffix = any_link.split("T" * 43)
+    themes = {row["theme_id"] for row in rows}
+    resources: dict[int, dict] = {}  # alliance -> theme -> what the email shows
+    skeletons: dict[tuple, tuple] = {}  # (event, theme) -> (text, html) with markers
+    written = {}
+    for row in rows:
+        event = events[row["event_id"]]
+        names = row["name"].split()
+        values = {"name": row["name"], "first_name": names[0] if names else row["name"],
+                  "learnt": row["learnt"], "commitment": row["commitment"]}
+        if any("\x00" in value for value in values.values()):
+            continue
+        token = tokens.token_for(Postcard.LINK_PURPOSE, row["link_id"])
+        link = link_prefix + token + link_suffix
+        links = {"postcard_url": link, "stop_url": link + "?next=stop"}
+        key = (event.pk, row["theme_id"])
+        if key not in skeletons:
+            if event.alliance_id not in resources:
+                resources[event.alliance_id] = resources_for_themes(event.alliance, themes)
+            marked = SimpleNamespace(
+                **_MARKERS, theme=SimpleNamespace(name=row["theme__name"]) if row["theme_id"] else None
+            )
+            marked_link = link_prefix + _LINK_MARKER + link_suffix
+            context = {
+                "resources_heading": "What you can do next", "postcard": marked,
+                "resources": resources[event.alliance_id][row["theme_id"]], "event": event,
+                "alliance": event.alliance, "postcard_url": marked_link,
+                "stop_url": marked_link + "?next=stop",
+            }
+            skeletons[key] = (text_template.render(context), html_template.render(context))
+        text, html = skeletons[key]
+        writer = SimpleNamespace(first_name=values["first_name"])
+        for message in wanted[row["pk"]]:
+            if not row["wants_reminder"]:
+                written[message.id] = NotWanted(NOT_WANTED)
+            elif message.channel == Message.Channel.EMAIL:
+                written[message.id] = _rendered(
+                    message, writer, event, REMINDER_SUBJECT, _filled(text, values, token, html=False),
+                    _filled(html, values, token, html=True), links,
+                )
+    return written

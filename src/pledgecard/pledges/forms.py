@@ -1,27 +1,11 @@
 from django import forms
 
-from pledgecard.core.forms import NHSForm
+from pledgecard.core.forms import NameChoiceField, NHSForm
 from pledgecard.core.models import Sector
 from pledgecard.pledges.models import COMMITMENT_MAX, LEARNT_MAX, REFLECTION_MAX, FollowUp, Theme
 from pledgecard.pledges.services import PostcardWords
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
-
-
-class NameChoiceField(forms.ModelChoiceField):
-    """A choice from a list, matched by its name as well as its id (for files typed by people)."""
-
-    def to_python(self, value):
-        if isinstance(value, str) and "\x00" in value:
-            # PostgreSQL refuses NUL in a query (a 500) and SQLite ignores what follows it (a wrong match).
-            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
-        if isinstance(value, str) and value.strip() and not (value.strip().isascii() and value.strip().isdigit()):
-            match = self.queryset.filter(name__iexact=value.strip()).first()
-            if match is None:
-                names = ", ".join(self.queryset.values_list("name", flat=True))
-                raise forms.ValidationError(f"“{value.strip()}” is not on the list. Choose one of: {names}")
-            return match
-        return super().to_python(value)
 
 
 def _text(label, max_length, *, required=True, rows=4, help_text="", error=""):

@@ -91,6 +91,11 @@ class Postcard(PrivateLink):
         return f"{self.name}: {self.commitment[:40]}"
 
     @property
+    def subject(self) -> str:
+        """How outbox messages name this postcard (delivery.Message.subject)."""
+        return f"pledges.postcard:{self.pk}"
+
+    @property
     def address_lines(self) -> list[str]:
         return [line for line in self.address.splitlines() if line.strip()]
 

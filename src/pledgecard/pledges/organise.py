@@ -4,28 +4,36 @@ import csv
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from pledgecard.core.csv import escape_formula
 from pledgecard.core.models import AuditEntry
-from pledgecard.delivery import fallback, notify
+from pledgecard.delivery import notify
+from pledgecard.delivery import services as delivery
 from pledgecard.delivery.models import Message
 from pledgecard.events.selectors import access_event
-from pledgecard.pledges import imports, services
+from pledgecard.pledges import fallback, imports, services
 from pledgecard.pledges.forms import PaperPostcardForm
 from pledgecard.pledges.models import Postcard
 
 
-def _postcards_with_reminders(event):
-    reminders = Message.objects.filter(kind=Message.Kind.POSTCARD_REMINDER).order_by("-created_at")
-    return (
-        event.postcards.select_related("sector", "theme", "follow_up")
-        .prefetch_related(Prefetch("messages", queryset=reminders, to_attr="reminders"))
-        .order_by("name", "created_at")
+def _postcards_with_reminders(event) -> list[Postcard]:
+    """The event's postcards, each with `reminders` (its reminder messages, newest first): two queries."""
+    postcards = list(
+        event.postcards.select_related("sector", "theme", "follow_up").order_by("name", "created_at")
     )
+    by_subject = {postcard.subject: postcard for postcard in postcards}
+    for postcard in postcards:
+        postcard.reminders = []
+    reminders = delivery.messages_about(Postcard.objects.filter(event=event)).filter(
+        kind=Message.Kind.POSTCARD_REMINDER
+    )
+    for reminder in reminders.order_by("-created_at"):
+        if (postcard := by_subject.get(reminder.subject)) is not None:
+            postcard.reminders.append(reminder)
+    return postcards
 
 
 def reminder_status(postcard) -> tuple[str, str]:
@@ -39,11 +47,11 @@ def reminder_status(postcard) -> tuple[str, str]:
 @login_required
 def postcard_list(request, slug):
     event = access_event(request.user, slug)
-    postcards = list(_postcards_with_reminders(event))
+    postcards = _postcards_with_reminders(event)
     rows = [(p, *reminder_status(p), p.reminders[0] if p.reminders else None) for p in postcards]
     notify_settings = notify.settings_for(event.alliance)
     # A failed reminder can go another way the attendee gave us, in one click.
-    fallbacks = {r.pk: fallback.options(r, notify_settings) for *_, r in rows
+    fallbacks = {r.pk: fallback.options(r, notify_settings, postcard=p) for p, *_, r in rows
                  if r is not None and r.status == Message.Status.FAILED}
     context = {"event": event, "rows": rows, "fallbacks": fallbacks, "notify": notify_settings,
                "notify_words": notify.WORDS, "page_title": f"Postcards – {event.title}"}
@@ -121,3 +129,25 @@ def postcard_import(request, slug):
     context = {"event": event, "report": report, "columns": imports.REQUIRED_COLUMNS + imports.OPTIONAL_COLUMNS,
                "page_title": "Import paper postcards"}
     return render(request, "pledges/organise/import.jinja", context, status=400 if report else 200)
+
+
+@login_required
+@require_POST
+def reminder_fallback(request, slug, message_id):
+    """One click: send a failed reminder another way the attendee gave us."""
+    event = access_event(request.user, slug)
+    message = Message.objects.filter(pk=message_id, kind=Message.Kind.POSTCARD_REMINDER).first()
+    postcard = fallback.postcard_of(message) if message is not None else None
+    if postcard is None or postcard.event_id != event.pk:
+        raise Http404("No such reminder at this event")
+    channel = request.POST.get("channel", "")
+    try:
+        sent = fallback.resend(message, channel, actor=request.user)
+    except (fallback.NoFallback, ValueError) as problem:
+        messages.error(request, str(problem))
+    else:
+        messages.success(
+            request,
+            f"Sending {postcard.name}’s postcard by {sent.get_channel_display().lower()} now.",
+        )
+    return redirect("organise:postcards", slug=event.slug)

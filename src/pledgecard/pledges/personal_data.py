@@ -14,6 +14,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from pledgecard.core import personal_data
+from pledgecard.delivery.services import messages_about
 from pledgecard.pledges.models import FollowUp, Postcard, WallStatus
 
 
@@ -22,6 +23,20 @@ def postcards_of(email: str, alliances=None):
     if alliances is not None:
         postcards = postcards.filter(event__alliance_id__in=alliances)
     return postcards
+
+
+def message_subjects(email: str, alliances=None) -> dict[str, str]:
+    """The outbox's subjects of this person's postcards, with words for their export
+    (delivery/personal_data.py)."""
+    return {
+        f"pledges.postcard:{pk}": f"postcard {public_id}"
+        for pk, public_id in postcards_of(email, alliances).values_list("pk", "public_id")
+    }
+
+
+def postcard_messages_delete(sender, instance, **kwargs) -> None:
+    """A deleted postcard's messages go too (post_delete): there is nothing left to write them from."""
+    messages_about(instance).delete()
 
 
 def _record(p: Postcard) -> dict:

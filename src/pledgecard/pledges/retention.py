@@ -18,7 +18,8 @@ from collections import Counter
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import CharField, Count, IntegerField, Max, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
 from pledgecard.core import dates, personal_data
@@ -26,6 +27,7 @@ from pledgecard.core.dates import REMINDER_MONTHS
 from pledgecard.core.models import AuditEntry
 from pledgecard.delivery.models import Message
 from pledgecard.delivery.personal_data import messages_anonymise
+from pledgecard.delivery.services import messages_about
 from pledgecard.pledges import services
 from pledgecard.pledges.models import Postcard
 from pledgecard.pledges.personal_data import postcards_anonymise
@@ -67,18 +69,25 @@ def _candidates(now: dt.datetime, months: int):
     """
     cutoff = _months_earlier(now, months)
     margin = dt.timedelta(days=1)
-    reminders = Q(messages__kind=REMINDER)
     event_day_passed = Q(event__reminder_date__lte=cutoff.date() + margin)
+    # Each postcard's reminders, found by their subject ("pledges.postcard:<pk>", indexed): one small
+    # aggregate over that index per candidate.
+    reminders = Message.objects.filter(
+        kind=REMINDER,
+        subject=Concat(Value("pledges.postcard:"), Cast(OuterRef("pk"), output_field=CharField())),
+    ).order_by().values("subject")
+
+    def of_reminders(aggregate, output_field=None):
+        return Subquery(reminders.annotate(value=aggregate).values("value"), output_field=output_field)
+
+    owed = Q(status__in=[*Message.PENDING, Message.Status.SENDING])
     return (
         Postcard.objects.exclude(email__iendswith="@" + personal_data.ERASED_DOMAIN)
         .filter(event_day_passed, created_at__lt=cutoff)
         .annotate(
-            last_due=Max("messages__due_at", filter=reminders),
-            last_sent=Max("messages__sent_at", filter=reminders),
-            owed=Count(
-                "messages",
-                filter=reminders & Q(messages__status__in=[*Message.PENDING, Message.Status.SENDING]),
-            ),
+            last_due=of_reminders(Max("due_at")),
+            last_sent=of_reminders(Max("sent_at")),
+            owed=Coalesce(of_reminders(Count("pk", filter=owed), IntegerField()), 0),
         )
         .filter(owed=0)
         .filter(
@@ -117,7 +126,7 @@ def postcards_expire(now: dt.datetime | None = None, *, limit: int = 2000, chunk
                     p.email.casefold(), personal_data.Replacement()
                 ),
             )
-            messages_anonymise(Message.objects.filter(postcard__in=[p.pk for p in part]))
+            messages_anonymise(messages_about(Postcard.objects.filter(pk__in=[p.pk for p in part])))
             for alliance_id, count in Counter(p.event.alliance_id for p in part).items():
                 AuditEntry.objects.create(
                     alliance_id=alliance_id,

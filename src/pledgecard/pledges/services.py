@@ -11,8 +11,8 @@ from django.utils import timezone
 from pledgecard.core import dates
 from pledgecard.delivery import services as delivery
 from pledgecard.delivery.models import Message
-from pledgecard.delivery.notify import to_address_for
 from pledgecard.pledges import wall
+from pledgecard.pledges.fallback import to_address_for
 from pledgecard.pledges.models import FollowUp, Postcard
 
 
@@ -104,12 +104,14 @@ def postcard_write(
             postcard.save()
             if send_confirmation:
                 delivery.message_schedule(
-                    kind=Message.Kind.POSTCARD_CONFIRMATION, postcard=postcard, to_address=postcard.email, due_at=now
+                    kind=Message.Kind.POSTCARD_CONFIRMATION, subject=postcard.subject,
+                    alliance_id=event.alliance_id, to_address=postcard.email, due_at=now,
                 )
             if postcard.wants_reminder:
                 delivery.message_schedule(
                     kind=Message.Kind.POSTCARD_REMINDER,
-                    postcard=postcard,
+                    subject=postcard.subject,
+                    alliance_id=event.alliance_id,
                     to_address=to_address_for(postcard, postcard.channel),
                     due_at=reminder_due_at(event, written_at=now, refreshed=refreshed_from is not None),
                     channel=postcard.channel,
@@ -133,9 +135,10 @@ def postcard_link_send_again(postcard: Postcard) -> bool:
     emailed its link instead, at most once in LINK_AGAIN_SECONDS (the form must not fill anyone's inbox)."""
     since = timezone.now() - dt.timedelta(seconds=LINK_AGAIN_SECONDS)
     with transaction.atomic():
-        if postcard.messages.filter(kind=LINK_AGAIN, created_at__gte=since).exists():
+        if delivery.messages_about(postcard).filter(kind=LINK_AGAIN, created_at__gte=since).exists():
             return False
-        delivery.message_schedule(kind=LINK_AGAIN, postcard=postcard, to_address=postcard.email,
+        delivery.message_schedule(kind=LINK_AGAIN, subject=postcard.subject,
+                                  alliance_id=postcard.event.alliance_id, to_address=postcard.email,
                                   due_at=timezone.now())
     return True
 
@@ -145,7 +148,7 @@ def postcard_for_token(token: str) -> Postcard | None:
 
 
 def reminder_messages(postcard: Postcard):
-    return postcard.messages.filter(kind=Message.Kind.POSTCARD_REMINDER)
+    return delivery.messages_about(postcard).filter(kind=Message.Kind.POSTCARD_REMINDER)
 
 
 def reminder_withdraw(postcard: Postcard) -> int:
@@ -203,11 +206,12 @@ def event_reminders_reschedule(event, new_date: dt.date, new_time: dt.time | Non
         if new_time is not None:
             event.reminder_time = new_time
         event.save(update_fields=["reminder_date", "reminder_time"])
-        event_cycle = Message.objects.filter(
-            kind=Message.Kind.POSTCARD_REMINDER, postcard__event=event, postcard__refreshed_from__isnull=True
-        )
+        event_cycle = delivery.messages_about(
+            Postcard.objects.filter(event=event, refreshed_from__isnull=True)
+        ).filter(kind=Message.Kind.POSTCARD_REMINDER)
         return delivery.messages_reschedule(event_cycle, event.reminder_due_at)
 
 
 def event_reminder_counts(event) -> dict[str, int]:
-    return delivery.status_counts(Message.objects.filter(kind=Message.Kind.POSTCARD_REMINDER, postcard__event=event))
+    reminders = delivery.messages_about(Postcard.objects.filter(event=event))
+    return delivery.status_counts(reminders.filter(kind=Message.Kind.POSTCARD_REMINDER))

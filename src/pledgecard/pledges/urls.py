@@ -25,6 +25,8 @@ organise_patterns = [
     path("events/<slug:slug>/postcards.csv", organise.postcard_csv, name="postcards_csv"),
     path("events/<slug:slug>/postcards/paper/", organise.paper_entry, name="paper"),
     path("events/<slug:slug>/postcards/import/", organise.postcard_import, name="postcard_import"),
+    path("events/<slug:slug>/reminders/<uuid:message_id>/fallback/", organise.reminder_fallback,
+         name="reminder_fallback"),
     path("events/<slug:slug>/postcards/<uuid:public_id>/letter.pdf", channel_views.letter_pdf,
          name="postcard_letter"),
 ]

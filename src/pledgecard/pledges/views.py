@@ -5,16 +5,19 @@ import dataclasses
 from django.contrib import messages
 from django.db import DatabaseError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_http_methods, require_POST
 
-from pledgecard.core import access, formats, ratelimit
+from pledgecard.core import access, formats, pagecache, ratelimit
 from pledgecard.core.errors import BUSY_MESSAGE, database_busy
 from pledgecard.delivery.notify import channels_offered
 from pledgecard.events.models import Event
 from pledgecard.pledges import services
 from pledgecard.pledges.forms import ChannelForm, FollowUpForm, PostcardForm, RefreshForm
-from pledgecard.pledges.models import Postcard, WallStatus
+from pledgecard.pledges.models import Postcard
+from pledgecard.pledges.wall import wall_cards
 from pledgecard.resources.selectors import resources_for
+
 
 def _remember(request, postcard):
     """This browser may open this postcard: it came through the private link or wrote it."""
@@ -23,7 +26,8 @@ def _remember(request, postcard):
 
 def _postcard_for_session(request, public_id) -> Postcard:
     access.check(request, "postcard", public_id)
-    return get_object_or_404(Postcard.objects.select_related("event__alliance", "sector", "theme"), public_id=public_id)
+    postcards = Postcard.objects.select_related("event__alliance", "sector", "theme", "follow_up")
+    return get_object_or_404(postcards, public_id=public_id)
 
 
 def _reminder_hint(event) -> str:
@@ -32,7 +36,10 @@ def _reminder_hint(event) -> str:
 
 
 @require_http_methods(["GET", "POST"])
+@gzip_page  # safe from BREACH: see "What is cached and compressed" in docs/architecture.md
 def postcard_new(request, slug):
+    if request.method == "GET" and (page := pagecache.recent(request, ("postcard-form", slug))):
+        return page
     event = get_object_or_404(Event.objects.select_related("alliance"), slug=slug)
     if not event.postcards_open:
         return render(request, "pledges/closed.jinja", {"event": event}, status=410)
@@ -76,7 +83,11 @@ def postcard_new(request, slug):
 
 def _new_page(request, event, form, channel_form, *, status):
     context = {"event": event, "form": form, "channel_form": channel_form, "page_title": "Write your postcard"}
-    response = render(request, "pledges/new.jinja", context, status=status)
+    if form.is_bound:  # the writer's own words and the errors beside them
+        response = render(request, "pledges/new.jinja", context, status=status)
+    else:  # the blank form: the same for everyone at this event
+        response = pagecache.render_shared(request, "pledges/new.jinja", context, status=status,
+                                           name=("postcard-form", event.slug))
     if status == 503:
         response["Retry-After"] = "5"
     return response
@@ -112,7 +123,11 @@ def _render_detail(request, postcard, form, status=200):
         "form": form,
         "reminder": reminder,
         "follow_up": getattr(postcard, "follow_up", None),
-        "resources": resources_for(postcard.event.alliance, theme=postcard.theme_id),
+        # The alliance's public list, the same for everyone who wrote about this theme.
+        "resources": pagecache.recent_value(
+            ("resources", postcard.event.alliance_id, postcard.theme_id),
+            lambda: tuple(resources_for(postcard.event.alliance, theme=postcard.theme_id)),
+        ),
         "page_title": "Your postcard",
     }
     return render(request, "pledges/detail.jinja", context, status=status)
@@ -161,7 +176,10 @@ def stop_reminder(request, public_id):
     return render(request, "pledges/stop.jinja", context)
 
 
+@gzip_page
 def wall(request, slug):
+    if page := pagecache.recent(request, ("wall", slug)):
+        return page
     event = get_object_or_404(Event.objects.select_related("alliance"), slug=slug)
-    shared = event.postcards.filter(share_on_wall=True, wall_status=WallStatus.PUBLISHED).select_related("sector", "theme").order_by("-created_at")[:200]
-    return render(request, "pledges/wall.jinja", {"event": event, "postcards": shared, "page_title": "Pledge wall"})
+    context = {"event": event, "cards": wall_cards(event), "page_title": "Pledge wall"}
+    return pagecache.render_shared(request, "pledges/wall.jinja", context, name=("wall", event.slug))

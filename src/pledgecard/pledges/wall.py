@@ -5,6 +5,8 @@ a pledge that seems to hold personal details (an email address, a phone number) 
 takes a pledge off the wall at once, until an organiser looks again.
 """
 
+from typing import NamedTuple
+
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -37,6 +39,26 @@ def settings_save(alliance, *, publish_first: bool, actor) -> WallSettings:
 
 def shared(event):
     return event.postcards.filter(share_on_wall=True)
+
+
+class WallCard(NamedTuple):
+    """One pledge as the public wall shows it: no name, no postcard, only what was shared."""
+
+    pk: int
+    commitment: str
+    sector: str
+    theme: str | None
+
+
+def wall_cards(event, limit: int = 200) -> list[WallCard]:
+    """The event's published pledges, newest first: plain rows (the wall page is keyed on what it shows)."""
+    rows = (
+        shared(event)
+        .filter(wall_status=WallStatus.PUBLISHED)
+        .order_by("-created_at")
+        .values_list("pk", "commitment", "sector__name", "theme__name")[:limit]
+    )
+    return [WallCard(*row) for row in rows]
 
 
 def moderate(event, *, ids, publish: bool, actor) -> int:

@@ -19,11 +19,40 @@ class ResourceLink:
     version: str
     described: str  # "PDF, 240 KB" or "on www.example.org"
     path: str  # /go/CODE: following it is counted
-    themes: tuple[str, ...]
 
     @property
     def absolute_url(self) -> str:
         return settings.SITE_URL + self.path
+
+
+def _link(r: Resource) -> ResourceLink:
+    return ResourceLink(
+        title=r.title,
+        summary=r.summary,
+        version=r.version,
+        described=r.describe(),
+        path=r.short_link.path,
+    )
+
+
+def resources_for_themes(alliance, theme_ids, limit: int = 3) -> dict:
+    """`resources_for(alliance, theme=id)` for each of `theme_ids` (None too), from one query: what a batch
+    of reminder emails to one alliance's writers shows."""
+    current = list(
+        Resource.objects.filter(alliance=alliance, archived=False, short_link__isnull=False)
+        .filter(~Q(file="") | ~Q(external_url=""))
+        .select_related("short_link")
+        .prefetch_related("themes")
+        .order_by("position", "-updated_at")
+    )
+    links = {r.pk: _link(r) for r in current}
+    about = {r.pk: {t.pk for t in r.themes.all()} for r in current}
+    found = {}
+    for theme_id in set(theme_ids):
+        # The theme's own first (a stable sort keeps position, then newest, within each group).
+        ordered = sorted(current, key=lambda r: not (theme_id and theme_id in about[r.pk]))
+        found[theme_id] = [links[r.pk] for r in ordered[:limit]]
+    return found
 
 
 def resources_for(alliance, theme=None, limit: int = 3) -> list[ResourceLink]:
@@ -33,7 +62,6 @@ def resources_for(alliance, theme=None, limit: int = 3) -> list[ResourceLink]:
     queryset = (
         Resource.objects.filter(alliance=alliance, archived=False, short_link__isnull=False)
         .select_related("short_link")
-        .prefetch_related("themes")
     )
     order = ["position", "-updated_at"]
     theme_id = getattr(theme, "pk", theme)
@@ -41,14 +69,4 @@ def resources_for(alliance, theme=None, limit: int = 3) -> list[ResourceLink]:
         about = Resource.themes.through.objects.filter(resource=OuterRef("pk"), theme_id=theme_id)
         queryset = queryset.annotate(about_theme=Exists(about))
         order.insert(0, "-about_theme")
-    return [
-        ResourceLink(
-            title=r.title,
-            summary=r.summary,
-            version=r.version,
-            described=r.describe(),
-            path=r.short_link.path,
-            themes=tuple(t.name for t in r.themes.all()),
-        )
-        for r in queryset.filter(~Q(file="") | ~Q(external_url="")).order_by(*order)[:limit]
-    ]
+    return [_link(r) for r in queryset.filter(~Q(file="") | ~Q(external_url="")).order_by(*order)[:limit]]

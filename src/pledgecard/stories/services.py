@@ -63,7 +63,8 @@ def story_submit(*, alliance, words: StoryWords, image: uploads.CheckedFile | No
             story.save()
             story.themes.set(words.themes)
             delivery.message_schedule(
-                kind=RECEIVED_KIND, subject=story.subject, to_address=story.email, due_at=now
+                kind=RECEIVED_KIND, subject=story.subject, alliance_id=story.alliance_id,
+                to_address=story.email, due_at=now,
             )
     except Exception:
         uploads.delete(story.image)
@@ -107,7 +108,8 @@ def _decide(story: Story, *, status: str, action: str, actor, note: str = "", ki
             locked.published_at = now
         locked.save()
         if kind:
-            delivery.message_schedule(kind=kind, subject=locked.subject, to_address=locked.email, due_at=now)
+            delivery.message_schedule(kind=kind, subject=locked.subject, alliance_id=locked.alliance_id,
+                                      to_address=locked.email, due_at=now)
         AuditEntry.objects.create(
             actor=actor, alliance=locked.alliance, action=action, detail={"story": locked.pk}
         )

@@ -175,10 +175,12 @@ def _send_agendas(registration_ids) -> int:
     from pledgecard.delivery import services as delivery
     from pledgecard.delivery.models import Message
 
-    people = Registration.objects.filter(pk__in=list(registration_ids), status=Registration.Status.CONFIRMED)
+    people = Registration.objects.filter(pk__in=list(registration_ids), status=Registration.Status.CONFIRMED
+                                         ).select_related("event")
     now = timezone.now()
     for registration in people:
-        delivery.message_schedule(kind=Message.Kind.AGENDA, registration=registration, to_address=registration.email,
+        delivery.message_schedule(kind=Message.Kind.AGENDA, subject=registration.subject,
+                                  alliance_id=registration.event.alliance_id, to_address=registration.email,
                                   due_at=now)
     return len(people)
 

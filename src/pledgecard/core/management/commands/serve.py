@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 
@@ -18,6 +19,9 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "2")))
 
     def handle(self, *args, port, host, workers, **options):
+        # Pages name static files by their content's hash (STORAGES in settings.py): collect them first, so
+        # every name a page uses exists, compressed, for whitenoise to find when the web server starts.
+        call_command("collectstatic", interactive=False, verbosity=0)
         web = subprocess.Popen([  # noqa: S603 - our own executables, fixed arguments
             sys.executable, "-m", "gunicorn", "pledgecard.wsgi:application",
             "--bind", f"{host}:{port}", "--workers", str(workers), "--worker-class", "gthread", "--threads", "4",

@@ -10,7 +10,7 @@ from django.utils.module_loading import import_string
 from django_tasks_db.management.commands.db_worker import Worker as TaskWorker
 
 from pledgecard.core import jobs
-from pledgecard.delivery import services
+from pledgecard.delivery import sending
 
 logger = logging.getLogger("pledgecard.worker")
 MAX_PAUSE_SECONDS = 60
@@ -29,6 +29,9 @@ def close_old_connections_after_error():
 
 class Command(BaseCommand):
     help = "Deliver due messages (and run queued background tasks) until stopped."
+    # The web server's start (and `pledgecard check --deploy`) runs the system checks; here they cost seconds
+    # at every start (the URL checks import every view), a reminder day's worth of time for `--once`.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--interval", type=float, default=1.0, help="Seconds to wait when nothing is due.")
@@ -52,7 +55,7 @@ class Command(BaseCommand):
                     next_periodic = time.monotonic() + settings.PLEDGECARD_PERIODIC_SECONDS
                 self.run_queued_tasks()
                 jobs_ran = jobs.jobs_run_due()
-                report = services.deliver_due(limit=batch_size)
+                report = sending.deliver_due(limit=batch_size)
             except Exception:
                 # One bad sweep (the database busy or restarting, a bug) must not stop delivery for good: the
                 # rows still say what is owed, so log it, wait longer each time, and go on.

@@ -1,0 +1,133 @@
+"""The worker's fast path (issue 12) says exactly what the one-message path says, and keeps the fencing check.
+
+- a batch of reminders written at once (pledges.emails.reminders) equals each written alone (reminder);
+- the email's bytes built directly (channels.email_bytes) read back as Django's own message would;
+- sent outcomes recorded several to an UPDATE still refuse rows whose lease another worker took.
+"""
+
+import datetime as dt
+import email
+from email import policy
+
+import pytest
+from django.core.mail import EmailMultiAlternatives
+from django.utils import timezone
+
+from pledgecard.delivery import rendering, sending
+from pledgecard.delivery.channels import RenderedEmail, email_bytes
+from pledgecard.delivery.models import Message
+from pledgecard.pledges import services as pledges
+from pledgecard.pledges.models import Postcard, Theme
+from pledgecard.resources.services import ResourceDetails, resource_create
+
+pytestmark = pytest.mark.django_db
+REMINDER = Message.Kind.POSTCARD_REMINDER
+
+
+def _write(event, sector, n, **overrides):
+    words = {
+        "name": f"Zoë Writer{n}",
+        "email": f"writer{n}@example.org",
+        "organisation": "Test Trust",
+        "sector": sector,
+        "learnt": "Life expectancy differs by years\nbetween wards – a few miles apart.",
+        "commitment": f"Check the waiting list by decile <every> quarter ({n}).",
+        "theme": None,
+        "wants_reminder": True,
+        "share_on_wall": False,
+        **overrides,
+    }
+    return pledges.postcard_write(event=event, words=pledges.PostcardWords(**words), source="online").postcard
+
+
+def _due_reminders(postcards):
+    Message.objects.filter(kind=REMINDER, subject__in=[p.subject for p in postcards]).update(
+        due_at=timezone.now() - dt.timedelta(minutes=1)
+    )
+    return [m for m in sending.messages_claim(limit=100) if m.kind == REMINDER]
+
+
+def test_a_batch_of_reminders_is_written_as_each_alone_would_be(event, nhs):
+    theme, other = Theme.objects.all()[:2]
+    # The alliance's resources: one about the theme (shown first to its writers), two not.
+    for n, themes in enumerate(([], [theme], [other])):
+        resource_create(alliance=event.alliance, details=ResourceDetails(
+            title=f"Guide {n} & more", summary="What to do next", version="v1", themes=themes,
+            external_url=f"https://www.example.org/guide-{n}", position=n))
+    postcards = [_write(event, nhs, 1), _write(event, nhs, 2, theme=theme), _write(event, nhs, 3)]
+    Postcard.objects.filter(pk=postcards[2].pk).update(wants_reminder=False)
+    claimed = _due_reminders(postcards)
+    assert len(claimed) == 3
+    batch = rendering.Batch(claimed)
+    for message in claimed:
+        if message.subject == postcards[2].subject:
+            with pytest.raises(rendering.NotWanted):
+                batch.render(message)
+            with pytest.raises(rendering.NotWanted):
+                rendering.render(message)
+            continue
+        assert batch.render(message) == rendering.render(message)
+    themed = batch.render(next(m for m in claimed if m.subject == postcards[1].subject))
+    assert theme.name in themed.html and "Zoë" in themed.text and "&lt;every&gt;" in themed.html
+    assert themed.html.index("Guide 1 &amp; more") < themed.html.index("Guide 0 &amp; more")
+
+
+def test_the_bytes_built_directly_read_back_as_djangos_message(settings):
+    rendered = RenderedEmail(
+        to="writer@example.org",
+        subject="Your postcard is back: how did it go?",
+        text="Dear Zoë,\nWhat I learnt – a lot.\n",
+        html="<p>Dear Zoë,</p>\n<p>What I learnt – a lot.</p>",
+        headers={"Reply-To": "alliance@example.org", "List-Unsubscribe": "<http://127.0.0.1/p/x/?next=stop>"},
+    )
+    ours = email.message_from_bytes(
+        email_bytes("<abc@pledgecard>", rendered, settings.DEFAULT_FROM_EMAIL, "=_abc@pledgecard"),
+        policy=policy.default,
+    )
+    django = EmailMultiAlternatives(
+        subject=rendered.subject, body=rendered.text, to=[rendered.to],
+        headers={"Message-ID": "<abc@pledgecard>", **rendered.headers},
+    )
+    django.attach_alternative(rendered.html, "text/html")
+    theirs = email.message_from_bytes(django.message().as_bytes(linesep="\r\n"), policy=policy.default)
+    for header in ("Subject", "From", "To", "Reply-To", "List-Unsubscribe", "Message-ID", "MIME-Version"):
+        assert ours[header] == theirs[header], header
+    assert ours.get_content_type() == theirs.get_content_type() == "multipart/alternative"
+    for kind in ("plain", "html"):
+        assert ours.get_body((kind,)).get_content() == theirs.get_body((kind,)).get_content()
+    # What needs the email package after all is left to it.
+    assert email_bytes("<a@p>", RenderedEmail(to="zoë@example.org", subject="s", text="t", html="h"),
+                       settings.DEFAULT_FROM_EMAIL, "=_a") is None
+    assert email_bytes("<a@p>", RenderedEmail(to="a@b.org", subject="s", text="x" * 1200, html="h"),
+                       settings.DEFAULT_FROM_EMAIL, "=_a") is None
+    assert email_bytes("<a@p>", RenderedEmail(to="a@b.org", subject="s\r\nBcc: x@y.org", text="t", html="h"),
+                       settings.DEFAULT_FROM_EMAIL, "=_a") is None
+
+
+def test_sent_outcomes_recorded_together_still_respect_the_lease(event, nhs):
+    postcards = [_write(event, nhs, n) for n in range(3)]
+    claimed = _due_reminders(postcards)
+    taken_over = claimed[1]
+    # Another worker took this one over after our lease ran out.
+    Message.objects.filter(pk=taken_over.pk).update(lease_token=None, status=Message.Status.SCHEDULED)
+    recorded = sending.record_sent_many([(m, m.message_id_header) for m in claimed])
+    assert recorded == {claimed[0].id, claimed[2].id}
+    for message in claimed:
+        row = Message.objects.get(pk=message.pk)
+        if message is taken_over:
+            assert row.status == Message.Status.SCHEDULED and row.provider_reference == ""
+        else:
+            assert row.status == Message.Status.SENT and row.provider_reference == message.message_id_header
+            assert row.lease_token is None and row.sent_at is not None
+
+
+def test_a_batch_recorded_several_to_an_update_sends_and_records_each_once(event, nhs, smtp, settings):
+    settings.DELIVERY_RECORD_EVERY = 2
+    postcards = [_write(event, nhs, n) for n in range(5)]
+    Message.objects.exclude(kind=REMINDER).update(status=Message.Status.SENT)
+    Message.objects.filter(kind=REMINDER).update(due_at=timezone.now() - dt.timedelta(minutes=1))
+    assert sending.deliver_due().outcomes == {"sent": 5}
+    ids = {r.message["Message-ID"] for r in smtp.received}
+    rows = Message.objects.filter(kind=REMINDER, subject__in=[p.subject for p in postcards])
+    assert ids == {m.message_id_header for m in rows}
+    assert all(m.status == Message.Status.SENT and m.provider_reference == m.message_id_header for m in rows)
