@@ -87,44 +87,27 @@ def _job(kind: str, n: int, side: str = "before"):
         printing.WorkshopLine(dt.time(13, 30), dt.time(14, 30), "Working with communities", "Main hall"),
     ]
 
-    if side == "after":
-        return _job_after(kind, event, people, workshops)
-
-    def run():
-        started = time.perf_counter()
+    def cards():
         if kind == "badges":
-            cards = [printing.Badge(name, org, role, printing.sector_band(sector),
-                                    f"{settings.SITE_URL}/r/{token}/", workshops if i % 3 else workshops[:1])
-                     for i, (name, org, role, sector, token) in enumerate(people)]
-            html = printing.badges_html(event, cards)
-        else:
-            cards = [printing.PostcardPerson(name, org, sector) for name, org, _, sector, _ in people]
-            html = printing.postcards_html(event, cards)
+            return [printing.Badge(name, org, role, printing.sector_band(sector),
+                                   f"{settings.SITE_URL}/r/{token}/", workshops if i % 3 else workshops[:1])
+                    for i, (name, org, role, sector, token) in enumerate(people)]
+        return [printing.PostcardPerson(name, org, sector) for name, org, _, sector, _ in people]
+
+    def before():
+        started = time.perf_counter()
+        html = (printing.badges_html if kind == "badges" else printing.postcards_html)(event, cards())
         html_s = time.perf_counter() - started
         return html_s, printing.html_to_pdf(html)
 
-    return run
+    def after():
+        from pledgecard.events import print_jobs
 
-
-def _job_after(kind, event, people, workshops):
-    from django.conf import settings
-
-    from pledgecard.events import print_jobs, printing
-
-    def run():
-        if kind == "badges":
-            cards = [printing.Badge(name, org, role, printing.sector_band(sector),
-                                    f"{settings.SITE_URL}/r/{token}/", workshops if i % 3 else workshops[:1])
-                     for i, (name, org, role, sector, token) in enumerate(people)]
-            print_run = printing.badges_run(event, cards)
-        else:
-            cards = [printing.PostcardPerson(name, org, sector) for name, org, _, sector, _ in people]
-            print_run = printing.postcards_run(event, cards)
+        print_run = (printing.badges_run if kind == "badges" else printing.postcards_run)(event, cards())
         with tempfile.TemporaryDirectory(prefix="bench-printing-") as folder:
-            path = print_jobs.print_to_file(print_run, Path(folder))
-            return None, path.read_bytes()
+            return None, print_jobs.print_to_file(print_run, Path(folder)).read_bytes()
 
-    return run
+    return after if side == "after" else before
 
 
 def _cpu_with_children() -> float:

@@ -22,14 +22,3 @@ def access_alliance(user, slug: str, roles=(Role.ORGANISER,)) -> Alliance:
     require_role(user, alliance, roles, "You are not an organiser of this alliance.")
     return alliance
 
-
-def access_event(user, slug: str, roles=(Role.ORGANISER,)):
-    """Deprecated, for delivery/views.py only: use pledgecard.events.selectors.access_event.
-
-    TODO(issue-delivery): remove once the delivery branch (issue-delivery, /work/wt/delivery) no longer calls
-    it. The model is looked up by name, not imported, because core imports no app (.importlinter)."""
-    from django.apps import apps
-
-    event = get_object_or_404(apps.get_model("events", "Event").objects.select_related("alliance"), slug=slug)
-    require_role(user, event.alliance, roles, "You are not an organiser of this event.")
-    return event
