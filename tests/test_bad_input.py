@@ -23,6 +23,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from markupsafe import escape
 
+from pledgecard.core import access
 from pledgecard.core.models import Alliance, Sector
 from pledgecard.delivery.models import Message
 from pledgecard.events.models import Event
@@ -588,7 +589,9 @@ def test_forged_csrf_is_refused_and_changes_nothing(event, name):
     wrong_token = client.post(url, {**data(), "csrfmiddlewaretoken": forged_token})
     # Even a cookie and token that match each other are refused when another site's page sends them.
     cross_site = Client(enforce_csrf_checks=True)
-    cross_site.cookies[settings.SESSION_COOKIE_NAME] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    for credential in (settings.SESSION_COOKIE_NAME, access.COOKIE):  # an organiser's, an attendee's
+        if credential in client.cookies:
+            cross_site.cookies[credential] = client.cookies[credential].value
     cross_site.cookies["csrftoken"] = forged_token
     forged_pair = cross_site.post(
         url, {**data(), "csrfmiddlewaretoken": forged_token}, HTTP_ORIGIN="https://evil.example"

@@ -7,9 +7,10 @@ import datetime as dt
 import re
 
 import pytest
+from django.core import signing
 from django.test import Client
 
-from pledgecard.core import pagecache
+from pledgecard.core import access, pagecache
 from pledgecard.events.models import Event
 from pledgecard.pledges import wall
 from pledgecard.pledges.forms import FollowUpForm, PostcardForm
@@ -157,11 +158,7 @@ def test_one_persons_follow_up_never_reaches_anothers_postcard_page(event):
     mine, theirs = _written(event, 2)
     FollowUp.objects.create(postcard=mine, outcome="done", reflection="My private reflection about the ward")
     for postcard in (mine, theirs):
-        owner = Client()
-        session = owner.session
-        session["may_open_postcard"] = [str(postcard.public_id)]
-        session.save()
-        owner.cookies["sessionid"] = session.session_key
+        owner = _may_open(postcard)
         _, html = _get(owner, f"/postcards/{postcard.public_id}/")
         if postcard is mine:
             assert "My private reflection about the ward" in html
@@ -199,6 +196,13 @@ def test_old_pages_are_dropped(event, monkeypatch):
     monkeypatch.setattr(pagecache, "MAX_AGE_SECONDS", 0.0)
     monkeypatch.setattr(pagecache.time, "monotonic", lambda: drawn_at + 1)
     assert pagecache.pages.get(key) is None and len(pagecache.pages) == 0
+
+
+def _may_open(postcard):
+    """A browser holding the signed grant its writer's browser got (core/access.py)."""
+    owner = Client()
+    owner.cookies[access.COOKIE] = signing.dumps({"postcard": [str(postcard.public_id)]}, salt=access.SALT)
+    return owner
 
 
 def _written(event, n):
@@ -241,14 +245,36 @@ def test_a_postcards_page_reads_the_alliances_resources_at_most_once_in_the_rech
     clock = [5000.0]
     monkeypatch.setattr(pagecache.time, "monotonic", lambda: clock[0])
     [postcard] = _written(event, 1)
-    owner = Client()
-    session = owner.session
-    session["may_open_postcard"] = [str(postcard.public_id)]
-    session.save()
-    owner.cookies["sessionid"] = session.session_key
+    owner = _may_open(postcard)
     _get(owner, f"/postcards/{postcard.public_id}/")
     make_resource(event.alliance, "A new call to action", url="https://example.org/new")
     clock[0] += 0.5
     assert "A new call to action" not in _get(owner, f"/postcards/{postcard.public_id}/")[1]
     clock[0] += 0.6
     assert "A new call to action" in _get(owner, f"/postcards/{postcard.public_id}/")[1]
+
+
+def test_a_postcards_page_reads_its_event_and_themes_at_most_once_in_the_recheck_time(
+        event, settings, monkeypatch, django_assert_num_queries):
+    settings.PLEDGECARD_PAGE_RECHECK_SECONDS = 1.0
+    pagecache._values.clear()
+    clock = [7000.0]
+    monkeypatch.setattr(pagecache.time, "monotonic", lambda: clock[0])
+    mine, theirs = _written(event, 2)
+    owner, other = _may_open(mine), _may_open(theirs)
+    page = f"/postcards/{mine.public_id}/"
+    _get(owner, page)
+    with django_assert_num_queries(2):  # the postcard with its follow-up, and its reminder
+        _get(owner, page)
+    Event.objects.filter(pk=event.pk).update(title="Renamed by an organiser")
+    Theme.objects.filter(pk=mine.theme_id).update(name="Renamed theme")
+    clock[0] += 0.5
+    html = _get(owner, page)[1]
+    assert "Renamed by an organiser" not in html and "Renamed theme" not in html
+    clock[0] += 0.6
+    html = _get(owner, page)[1]
+    assert "Renamed by an organiser" in html and "Renamed theme" in html
+    # The event held for every postcard's page carries nobody's postcard: another writer sees only their own.
+    assert mine.commitment not in _get(other, f"/postcards/{theirs.public_id}/")[1]
+    cached_event = pagecache._values.get(("event", event.pk))[0]
+    assert not cached_event._state.fields_cache.keys() - {"alliance"}

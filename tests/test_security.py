@@ -16,17 +16,19 @@ import subprocess
 import sys
 import time
 import uuid
+from unittest import mock
 
 import pytest
 from django.apps import apps
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session as DjangoSession
+from django.core import signing
 from django.core.cache import cache
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
-from pledgecard.core import ratelimit
+from pledgecard.core import access, ratelimit
 from pledgecard.core.models import Alliance, Job, Role, Sector
 from pledgecard.events.models import Registration
 from pledgecard.pledges.models import FollowUp, Postcard
@@ -636,11 +638,62 @@ def test_csp_nonce_is_fresh_and_used_by_the_only_inline_script(world):
     assert scripts and all(f'nonce="{nonces[0]}"' in tag or "src=" in tag for tag in scripts), scripts
 
 
-def test_session_and_csrf_cookies(world, event):
+def test_session_and_csrf_cookies(world, event, organiser):
     client = Client()
     client.post(f"/e/{event.slug}/", postcard_data(name="Cookie Person"))
-    session = client.cookies[django_settings.SESSION_COOKIE_NAME]
+    # What lets this browser open its postcard is a signed cookie of its own (core/access.py), not a session.
+    grant = client.cookies[access.COOKIE]
+    assert grant["httponly"] and grant["samesite"] == "Lax"
+    assert grant["max-age"] == django_settings.SESSION_COOKIE_AGE
+    assert django_settings.SESSION_COOKIE_NAME not in client.cookies and not DjangoSession.objects.exists()
+    signed_in = Client()
+    signed_in.post("/accounts/login/", {"login": organiser.email, "password": "a-long-test-password"})
+    session = signed_in.cookies[django_settings.SESSION_COOKIE_NAME]
     assert session["httponly"] and session["samesite"] == "Lax"
+
+
+def test_the_access_cookie_opens_only_what_it_was_given(world, event):
+    writer = Client()
+    writer.post(f"/e/{event.slug}/", postcard_data(name="Grant Person"))
+    postcard = Postcard.objects.get(name="Grant Person")
+    page = f"/postcards/{postcard.public_id}/"
+    assert writer.get(page).status_code == 200
+    value = writer.cookies[access.COOKIE].value
+
+    def opens(cookie):
+        visitor = Client()
+        visitor.cookies[access.COOKIE] = cookie
+        return visitor.get(page).status_code == 200
+
+    assert opens(value)  # the cookie is the whole grant: it works from another browser, like a session's
+    # Made or changed without the server's key: nothing opens.
+    assert not opens(signing.dumps({"postcard": [str(postcard.public_id)]}, key="not the key", salt=access.SALT))
+    assert not opens(value[:-2] + ("AA" if not value.endswith("AA") else "BB"))
+    # A grant for another kind of row with the same id, or a signature for another purpose, opens nothing.
+    assert not opens(signing.dumps({"registration": [str(postcard.public_id)]}, salt=access.SALT))
+    assert not opens(signing.dumps({"postcard": [str(postcard.public_id)]}, salt="another.purpose"))
+    assert not opens(signing.dumps(["postcard", str(postcard.public_id)], salt=access.SALT))
+    # It expires as a session would.
+    with mock.patch("django.core.signing.time.time", return_value=time.time() + django_settings.SESSION_COOKIE_AGE + 5):
+        assert not opens(value)
+
+
+def test_the_access_cookie_keeps_the_newest_grants_and_old_session_grants_still_open(world, event):
+    client = Client()
+    for i in range(access.MAX_PER_KIND + 2):
+        client.post(f"/e/{event.slug}/", postcard_data(name=f"Many {i}", commitment=f"Pledge number {i}"))
+    written = list(Postcard.objects.filter(name__startswith="Many ").order_by("pk"))
+    kept = signing.loads(client.cookies[access.COOKIE].value, salt=access.SALT)["postcard"]
+    assert kept == [str(p.public_id) for p in written[-access.MAX_PER_KIND:]]
+    assert client.get(f"/postcards/{written[-1].public_id}/").status_code == 200
+    assert client.get(f"/postcards/{written[0].public_id}/").status_code == 404  # its email link opens it again
+    # A grant given before the cookie existed, in the browser's session, still counts.
+    earlier = Client()
+    session = earlier.session
+    session["may_open_postcard"] = [str(written[0].public_id)]
+    session.save()
+    earlier.cookies[django_settings.SESSION_COOKIE_NAME] = session.session_key
+    assert earlier.get(f"/postcards/{written[0].public_id}/").status_code == 200
 
 
 # ---------------------------------------------------------------------------------- production settings

@@ -7,7 +7,6 @@ never imports the apps that send through it, and each app finds its own messages
 
 import datetime as dt
 
-from django.db import transaction
 from django.db.models import CharField, Count, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
@@ -59,7 +58,9 @@ def message_schedule(*, kind: str, to_address: str, due_at: dt.datetime, subject
     if due_at <= timezone.now():
         # A nudge for messages due now (a confirmation): the worker runs the task at once instead of waiting
         # for its next sweep. The row, not the task, is the record: if the task is lost, the sweep sends it.
-        transaction.on_commit(lambda: send_message.enqueue(str(message.id)))
+        # Written in the same transaction as the message: both are seen at the commit, or neither, and a
+        # postcard's submission writes once, not twice (on SQLite each write takes the one write lock).
+        send_message.enqueue(str(message.id))
     return message
 
 

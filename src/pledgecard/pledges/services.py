@@ -71,9 +71,6 @@ def postcard_write(
     Writing the same words again at the same event returns the first postcard (created=False).
     """
     key = dedupe_key(words)
-    existing = Postcard.objects.filter(event=event, dedupe_key=key).first()
-    if existing:
-        return Written(existing, created=False)
     now = timezone.now()
     postcard = Postcard(
         event=event,
@@ -117,7 +114,8 @@ def postcard_write(
                     channel=postcard.channel,
                 )
     except IntegrityError:
-        # Two identical submissions raced (a double tap): the other one saved it.
+        # The same words are already saved (sent again, or a double tap that raced): the unique constraint on
+        # (event, dedupe_key) is the check, so the usual case, a new postcard, costs no query to look first.
         existing = Postcard.objects.filter(event=event, dedupe_key=key).first()
         if existing is None:
             raise
