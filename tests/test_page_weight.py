@@ -57,4 +57,12 @@ def test_a_process_started_without_collectstatic_still_draws_pages(monkeypatch):
         raise ValueError(f"Missing staticfiles manifest entry for '{path}'")
 
     monkeypatch.setattr(staticfiles_storage, "url", missing)
+    monkeypatch.setattr(staticfiles, "_hashed", {})  # as in a new process: nothing asked yet
     assert staticfiles.static_url("nhsuk/nhsuk-frontend.min.css") == "/static/nhsuk/nhsuk-frontend.min.css"
+
+
+def test_a_static_files_address_is_asked_once_and_follows_a_change_of_settings(settings):
+    first = staticfiles.static_url("pledgecard.css")
+    assert first.startswith("/static/") and staticfiles._hashed["pledgecard.css"] == first
+    settings.STATIC_URL = "/elsewhere/"
+    assert staticfiles.static_url("pledgecard.css") == first.replace("/static/", "/elsewhere/", 1)

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, PackageLoader
 
@@ -13,7 +13,17 @@ from pledgecard.core.staticfiles import static_url
 
 
 def url(name, *args, **kwargs):
+    if not args and not kwargs:
+        # An address with nothing in it (the privacy page, in every footer) is the same all day: reverse() costs
+        # tens of microseconds, and every page asks for it.
+        key = (get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF, name)
+        if (found := _fixed_urls.get(key)) is None:
+            found = _fixed_urls[key] = reverse(name)
+        return found
     return reverse(name, args=args or None, kwargs=kwargs or None)
+
+
+_fixed_urls: dict[tuple, str] = {}
 
 
 def environment(**options):
