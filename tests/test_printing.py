@@ -562,7 +562,8 @@ def test_room_lists_and_blank_postcards_are_print_jobs_too(organiser_client, eve
 
 
 def test_qr_codes_are_segnos_own_with_its_choice_of_mask(monkeypatch):
-    """events/qr.py scores the eight masks in numpy: every code must be module for module segno's."""
+    """events/qr.py places the codewords and scores the eight masks in numpy: every code must be module for
+    module segno's."""
     import random
     import uuid
 
@@ -574,8 +575,10 @@ def test_qr_codes_are_segnos_own_with_its_choice_of_mask(monkeypatch):
     urls = [f"{settings.SITE_URL}/organise/events/e{n}/check-in/{uuid.UUID(int=rng.getrandbits(128))}/"
             for n in range(100)] + ["x" * n for n in range(1, 200, 9)] + ["https://example.org/" + "é" * 40]
     assert encoder.find_and_apply_best_mask is qr.find_and_apply_best_mask
+    assert encoder.add_codewords is qr.add_codewords
     ours = [segno.make(url, error="m", micro=False) for url in urls]
-    monkeypatch.setattr(encoder, "find_and_apply_best_mask", qr._segno_find_and_apply_best_mask)
+    for name, segnos in qr.SEGNO.items():
+        monkeypatch.setattr(encoder, name, segnos)
     theirs = [segno.make(url, error="m", micro=False) for url in urls]
     assert len({code.mask for code in theirs}) >= 6  # the choice varies: the scores are really compared
     for url, a, b in zip(urls, ours, theirs, strict=True):
