@@ -342,6 +342,28 @@ def test_cut_and_stack_keeps_name_order_after_cutting():
         assert [i for pile in piles for i in pile if i is not None] == items
 
 
+def test_the_garbage_collector_is_paused_for_a_part_and_on_again_after_it(monkeypatch):
+    """html_to_pdf turns Python's cyclic collector off while WeasyPrint works, and always back on (a worker
+    left without it would keep every cycle it ever made), also when a part fails."""
+    import gc
+
+    seen = []
+    real = printing.render
+    monkeypatch.setattr(printing, "render", lambda html: (seen.append(gc.isenabled()), real(html))[1])
+    event = Event(slug="gc", title="Collected", date=dt.date(2030, 1, 1))
+    assert gc.isenabled()
+    assert printing.html_to_pdf(printing.postcards_html(event, sheets=1)).startswith(b"%PDF")
+    assert seen == [False] and gc.isenabled()
+
+    def fails(html):
+        raise RuntimeError("a part that cannot be laid out")
+
+    monkeypatch.setattr(printing, "render", fails)
+    with pytest.raises(RuntimeError):
+        printing.html_to_pdf(["<p>x</p>"])
+    assert gc.isenabled()
+
+
 def test_every_sector_has_its_own_colour_with_readable_text_and_its_name():
     bands = [printing.sector_band(s.name, s.position) for s in Sector.objects.all()]
     assert len({b.background for b in bands}) == len(bands) == 8
