@@ -364,6 +364,20 @@ def test_the_garbage_collector_is_paused_for_a_part_and_on_again_after_it(monkey
     assert gc.isenabled()
 
 
+def test_page_references_kept_by_page_count_follow_every_page_added():
+    """printing keeps pydyf's list of page references until a page is added: always the pages there are."""
+    import pydyf
+
+    printing._print_html_class()  # installs it
+    pdf, pages = pydyf.PDF(), []
+    for _ in range(3):
+        assert pdf.page_references == tuple(f"{page.number} 0 R".encode() for page in pages)
+        pages.append(pydyf.Dictionary({"Type": "/Page"}))
+        pdf.add_page(pages[-1])
+    assert pdf.page_references == tuple(f"{page.number} 0 R".encode() for page in pages)
+    assert len(pdf.page_references) == 3 and pdf.page_references is pdf.page_references
+
+
 def test_every_sector_has_its_own_colour_with_readable_text_and_its_name():
     bands = [printing.sector_band(s.name, s.position) for s in Sector.objects.all()]
     assert len({b.background for b in bands}) == len(bands) == 8
