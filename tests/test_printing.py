@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+from xml.etree import ElementTree
 
 import pytest
 import segno
@@ -362,6 +363,22 @@ def test_the_garbage_collector_is_paused_for_a_part_and_on_again_after_it(monkey
     with pytest.raises(RuntimeError):
         printing.html_to_pdf(["<p>x</p>"])
     assert gc.isenabled()
+
+
+def test_print_documents_are_parsed_as_xml_with_any_words_an_attendee_brings():
+    """Print documents are parsed by expat (printing.PrintHTML): markup characters in people's words are
+    printed as they are, and control characters an import may bring, which XML does not allow, are dropped
+    instead of stopping the print."""
+    event = Event(slug="xml", title="Health & <care> \"together\"", date=dt.date(2030, 1, 1))
+    badge = printing.Badge("Zoë O'Neill & <Co>\x0b", "A&B's \x01Trust", "", printing.sector_band("NHS"),
+                           "https://example.org/?a=1&b=2")
+    reader = PdfReader(io.BytesIO(printing.badges_pdf(event, [badge])))
+    text = text_of(reader)
+    assert "Zoë O'Neill & <Co>" in text and "A&B's Trust" in text and 'Health & <care> "together"' in text
+    assert reader.metadata.title == 'Badges – Health & <care> "together"'
+    assert qr_urls(reader, ["https://example.org/?a=1&b=2"]) == {"https://example.org/?a=1&b=2"}
+    with pytest.raises(ElementTree.ParseError):  # the templates' HTML must stay well-formed XML
+        printing.html_to_pdf(["<p>unclosed<br></p>"])
 
 
 def test_page_references_kept_by_page_count_follow_every_page_added():

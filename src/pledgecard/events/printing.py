@@ -21,9 +21,11 @@ import datetime as dt
 import functools
 import gc
 import math
+import re
 import urllib.parse
 from collections import defaultdict
 from dataclasses import dataclass, field
+from xml.etree import ElementTree
 
 import segno
 from django.conf import settings
@@ -133,7 +135,7 @@ def qr_img(url: str, alt: str) -> Markup:
     sooner.
     """
     uri = qr.png_data_uri(segno.make(url, error="m", micro=False), border=4)
-    return Markup('<img class="qr" src="{}" alt="{}">').format(uri, alt)
+    return Markup('<img class="qr" src="{}" alt="{}"/>').format(uri, alt)
 
 
 # What goes on the cards.
@@ -284,22 +286,44 @@ def _page_references_kept(pydyf) -> None:
 
 @functools.cache
 def _print_html_class():
+    import cssselect2
     import pydyf
     import weasyprint
+    import weasyprint.urls
 
     _page_references_kept(pydyf)
     ua = weasyprint.CSS(string=PRINT_UA_CSS)
 
     class PrintHTML(weasyprint.HTML):
+        """A print document parsed by expat, as XML: the print templates are well-formed XML (void elements
+        closed, `<br/>`) that is HTML as well. WeasyPrint's HTML parser is pure Python and took a millisecond
+        of every badge (a fifth of a millisecond for its QR code's data URI alone); expat, in C, takes 0.03.
+        The tree is the same: ElementTree elements, no namespace, wrapped for cssselect2 as WeasyPrint does.
+        Safe with attendees' words in it: the templates escape them, so no markup, DTD or entity comes from
+        them (and expat limits entity expansion all the same)."""
+
+        def __init__(self, document: str, base_url: str):
+            root = ElementTree.fromstring(_NOT_IN_XML.sub("", document))  # noqa: S314 - our templates' output
+            self.base_url = base_url
+            self.url_fetcher = weasyprint.urls.URLFetcher()
+            self.media_type = "print"
+            self.wrapper_element = cssselect2.ElementWrapper.from_html_root(root, content_language=None)
+            self.etree_element = self.wrapper_element.etree_element
+
         def _ua_stylesheets(self, forms=False):
             return [ua]
 
     return PrintHTML
 
 
+# Characters XML 1.0 does not allow (C0 controls but tab and line ends), which an imported name may carry:
+# dropped (HTML would have kept them as nothing a printer shows).
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def render(html: str):
-    """A WeasyPrint document (laid out, not yet written) for one print HTML document."""
-    return _print_html_class()(string=html, base_url=settings.SITE_URL).render(pdf_variant=PDF_VARIANT)
+    """A WeasyPrint document (laid out, not yet written) for one print document (well-formed XML)."""
+    return _print_html_class()(html, settings.SITE_URL).render(pdf_variant=PDF_VARIANT)
 
 
 @contextlib.contextmanager
