@@ -615,8 +615,8 @@ def test_room_lists_and_blank_postcards_are_print_jobs_too(organiser_client, eve
 
 
 def test_qr_codes_are_segnos_own_with_its_choice_of_mask(monkeypatch):
-    """events/qr.py places the codewords and scores the eight masks in numpy: every code must be module for
-    module segno's."""
+    """events/qr.py makes the error correction, places the codewords and scores the eight masks in numpy:
+    every code must be module for module segno's."""
     import random
     import uuid
 
@@ -629,6 +629,7 @@ def test_qr_codes_are_segnos_own_with_its_choice_of_mask(monkeypatch):
             for n in range(100)] + ["x" * n for n in range(1, 200, 9)] + ["https://example.org/" + "é" * 40]
     assert encoder.find_and_apply_best_mask is qr.find_and_apply_best_mask
     assert encoder.add_codewords is qr.add_codewords
+    assert encoder.make_final_message is qr.make_final_message
     ours = [segno.make(url, error="m", micro=False) for url in urls]
     for name, segnos in qr.SEGNO.items():
         monkeypatch.setattr(encoder, name, segnos)

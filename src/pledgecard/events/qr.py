@@ -21,7 +21,7 @@ from segno import encoder as _encoder
 
 # segno's own functions, replaced below (the tests compare every code with what these make).
 SEGNO = {"find_and_apply_best_mask": _encoder.find_and_apply_best_mask,
-         "add_codewords": _encoder.add_codewords}
+         "add_codewords": _encoder.add_codewords, "make_final_message": _encoder.make_final_message}
 _N3 = np.array((1, 0, 1, 1, 1, 0, 1), dtype=np.uint8)
 
 
@@ -85,6 +85,61 @@ def _placement(size: int) -> tuple[np.ndarray, np.ndarray]:
     return _placements[size]
 
 
+_error_maps: dict[tuple[int, int], np.ndarray] = {}
+# Remainder bits after the codewords (ISO/IEC 18004:2015 7.6), by version, as segno adds them.
+_REMAINDER = {**dict.fromkeys((2, 3, 4, 5, 6), 7), **dict.fromkeys(range(14, 21), 3),
+              **dict.fromkeys(range(21, 28), 4), **dict.fromkeys(range(28, 35), 3)}
+
+
+def _error_map(data_words: int, error_words: int) -> np.ndarray:
+    """Reed–Solomon error correction of a block as a matrix over GF(2): the error words' bits are the sum
+    (XOR) of the rows for the data bits that are set, because the remainder of the polynomial division is
+    linear in the data. Each row is segno's own error words for a block with only that bit set."""
+    key = (data_words, error_words)
+    if key not in _error_maps:
+        info = _encoder.consts.ECC[1][_encoder.consts.ERROR_LEVEL_L][0]._replace(
+            num_blocks=1, num_total=data_words + error_words, num_data=data_words)
+        rows = []
+        for bit in range(data_words * 8):
+            unit = np.zeros(data_words * 8, dtype=np.uint8)
+            unit[bit] = 1
+            _, (errors,) = _encoder.make_blocks((info,), _encoder.Buffer(unit.tobytes()))
+            rows.append(np.unpackbits(np.frombuffer(bytes(errors), dtype=np.uint8)))
+        _error_maps[key] = np.array(rows, dtype=np.uint8)
+    return _error_maps[key]
+
+
+def make_final_message(version, error, buff):
+    """segno.encoder.make_final_message for QR codes: the blocks' error words (each one matrix product, see
+    `_error_map`) and the interleaved bits made as arrays; Micro QR codes are left to segno."""
+    if version < 1:
+        return SEGNO["make_final_message"](version, error, buff)
+    bits = np.frombuffer(bytes(buff.getbits()), dtype=np.uint8)
+    codewords = np.packbits(bits)  # the last codeword padded with 0 bits, as segno's toints()
+    data_blocks, error_blocks, start = [], [], 0
+    for info in _encoder.consts.ECC[version][error]:
+        error_words = info.num_total - info.num_data
+        for _ in range(info.num_blocks):
+            block = codewords[start:start + info.num_data]
+            start += info.num_data
+            data_blocks.append(block)
+            # uint8 sums wrap at 256, which keeps their parity: & 1 is the XOR of the rows
+            parity = np.unpackbits(block) @ _error_map(info.num_data, error_words) & 1
+            error_blocks.append(np.packbits(parity))
+    message = np.concatenate([_interleaved(data_blocks), _interleaved(error_blocks)])
+    return _encoder.Buffer(np.unpackbits(message).tobytes() + bytes(_REMAINDER.get(version, 0)))
+
+
+def _interleaved(blocks: list[np.ndarray]) -> np.ndarray:
+    """The first codeword of each block, then the second of each, ... (shorter blocks run out first)."""
+    longest = max(len(b) for b in blocks)
+    table = np.full((len(blocks), longest), -1, dtype=np.int16)
+    for n, block in enumerate(blocks):
+        table[n, :len(block)] = block
+    column_major = table.T.ravel()
+    return column_major[column_major >= 0].astype(np.uint8)
+
+
 def add_codewords(matrix, codewords, version):
     """segno.encoder.add_codewords for QR codes, every bit placed at once; Micro QR codes are left to
     segno."""
@@ -92,10 +147,11 @@ def add_codewords(matrix, codewords, version):
         return SEGNO["add_codewords"](matrix, codewords, version)
     size = len(matrix)
     rows, columns = _placement(size)
-    if len(codewords) > len(rows):  # pragma: no cover - segno's own check
-        raise ValueError(f"Internal error: {len(codewords)} codewords for {len(rows)} modules")
+    bits = np.frombuffer(bytes(codewords.getbits()), dtype=np.uint8)
+    if len(bits) > len(rows):  # pragma: no cover - segno's own check
+        raise ValueError(f"Internal error: {len(bits)} bits for {len(rows)} modules")
     data = np.frombuffer(b"".join(matrix), dtype=np.uint8).reshape(size, size).copy()
-    data[rows[:len(codewords)], columns[:len(codewords)]] = np.frombuffer(bytes(codewords), dtype=np.uint8)
+    data[rows[:len(bits)], columns[:len(bits)]] = bits
     for row, new in zip(matrix, data, strict=True):
         row[:] = new.tobytes()
     return None
@@ -182,6 +238,7 @@ def find_and_apply_best_mask(matrix, width, height, proposed_mask=None):
 
 _encoder.find_and_apply_best_mask = find_and_apply_best_mask
 _encoder.add_codewords = add_codewords
+_encoder.make_final_message = make_final_message
 
 
 _DARK_TO_BLACK = bytes.maketrans(b"\x00\x01", b"\xff\x00")
