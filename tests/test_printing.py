@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+from xml.etree import ElementTree
 
 import pytest
 import segno
@@ -342,6 +343,58 @@ def test_cut_and_stack_keeps_name_order_after_cutting():
         assert [i for pile in piles for i in pile if i is not None] == items
 
 
+def test_the_garbage_collector_is_paused_for_a_part_and_on_again_after_it(monkeypatch):
+    """html_to_pdf turns Python's cyclic collector off while WeasyPrint works, and always back on (a worker
+    left without it would keep every cycle it ever made), also when a part fails."""
+    import gc
+
+    seen = []
+    real = printing.render
+    monkeypatch.setattr(printing, "render", lambda html: (seen.append(gc.isenabled()), real(html))[1])
+    event = Event(slug="gc", title="Collected", date=dt.date(2030, 1, 1))
+    assert gc.isenabled()
+    assert printing.html_to_pdf(printing.postcards_html(event, sheets=1)).startswith(b"%PDF")
+    assert seen == [False] and gc.isenabled()
+
+    def fails(html):
+        raise RuntimeError("a part that cannot be laid out")
+
+    monkeypatch.setattr(printing, "render", fails)
+    with pytest.raises(RuntimeError):
+        printing.html_to_pdf(["<p>x</p>"])
+    assert gc.isenabled()
+
+
+def test_print_documents_are_parsed_as_xml_with_any_words_an_attendee_brings():
+    """Print documents are parsed by expat (printing.PrintHTML): markup characters in people's words are
+    printed as they are, and control characters an import may bring, which XML does not allow, are dropped
+    instead of stopping the print."""
+    event = Event(slug="xml", title="Health & <care> \"together\"", date=dt.date(2030, 1, 1))
+    badge = printing.Badge("Zoë O'Neill & <Co>\x0b", "A&B's \x01Trust", "", printing.sector_band("NHS"),
+                           "https://example.org/?a=1&b=2")
+    reader = PdfReader(io.BytesIO(printing.badges_pdf(event, [badge])))
+    text = text_of(reader)
+    assert "Zoë O'Neill & <Co>" in text and "A&B's Trust" in text and 'Health & <care> "together"' in text
+    assert reader.metadata.title == 'Badges – Health & <care> "together"'
+    assert qr_urls(reader, ["https://example.org/?a=1&b=2"]) == {"https://example.org/?a=1&b=2"}
+    with pytest.raises(ElementTree.ParseError):  # the templates' HTML must stay well-formed XML
+        printing.html_to_pdf(["<p>unclosed<br></p>"])
+
+
+def test_page_references_kept_by_page_count_follow_every_page_added():
+    """printing keeps pydyf's list of page references until a page is added: always the pages there are."""
+    import pydyf
+
+    printing._print_html_class()  # installs it
+    pdf, pages = pydyf.PDF(), []
+    for _ in range(3):
+        assert pdf.page_references == tuple(f"{page.number} 0 R".encode() for page in pages)
+        pages.append(pydyf.Dictionary({"Type": "/Page"}))
+        pdf.add_page(pages[-1])
+    assert pdf.page_references == tuple(f"{page.number} 0 R".encode() for page in pages)
+    assert len(pdf.page_references) == 3 and pdf.page_references is pdf.page_references
+
+
 def test_every_sector_has_its_own_colour_with_readable_text_and_its_name():
     bands = [printing.sector_band(s.name, s.position) for s in Sector.objects.all()]
     assert len({b.background for b in bands}) == len(bands) == 8
@@ -562,7 +615,8 @@ def test_room_lists_and_blank_postcards_are_print_jobs_too(organiser_client, eve
 
 
 def test_qr_codes_are_segnos_own_with_its_choice_of_mask(monkeypatch):
-    """events/qr.py scores the eight masks in numpy: every code must be module for module segno's."""
+    """events/qr.py makes the error correction, places the codewords and scores the eight masks in numpy:
+    every code must be module for module segno's."""
     import random
     import uuid
 
@@ -574,8 +628,11 @@ def test_qr_codes_are_segnos_own_with_its_choice_of_mask(monkeypatch):
     urls = [f"{settings.SITE_URL}/organise/events/e{n}/check-in/{uuid.UUID(int=rng.getrandbits(128))}/"
             for n in range(100)] + ["x" * n for n in range(1, 200, 9)] + ["https://example.org/" + "é" * 40]
     assert encoder.find_and_apply_best_mask is qr.find_and_apply_best_mask
+    assert encoder.add_codewords is qr.add_codewords
+    assert encoder.make_final_message is qr.make_final_message
     ours = [segno.make(url, error="m", micro=False) for url in urls]
-    monkeypatch.setattr(encoder, "find_and_apply_best_mask", qr._segno_find_and_apply_best_mask)
+    for name, segnos in qr.SEGNO.items():
+        monkeypatch.setattr(encoder, name, segnos)
     theirs = [segno.make(url, error="m", micro=False) for url in urls]
     assert len({code.mask for code in theirs}) >= 6  # the choice varies: the scores are really compared
     for url, a, b in zip(urls, ours, theirs, strict=True):

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import ctypes
 import datetime as dt
-import gc
 import hashlib
 import logging
 import os
@@ -87,8 +86,8 @@ def print_run_for(event: Event, options: dict) -> printing.PrintRun:
 
 
 def _free_memory() -> None:
-    """Give a rendered part's memory back before the next (Python keeps freed arenas otherwise)."""
-    gc.collect()
+    """Give a rendered part's memory back before the next (Python keeps freed arenas otherwise). Its
+    garbage was collected as html_to_pdf returned."""
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc: the memory is reused by the next part all the same
