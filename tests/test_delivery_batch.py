@@ -2,19 +2,24 @@
 
 - a batch of reminders written at once (pledges.emails.reminders) equals each written alone (reminder);
 - the email's bytes built directly (channels.email_bytes) read back as Django's own message would;
+- the envelope's addresses and the dot-stuffed body are what smtplib would send;
 - sent outcomes recorded several to an UPDATE still refuse rows whose lease another worker took.
 """
 
 import datetime as dt
 import email
+import re
+import smtplib
 from email import policy
 
 import pytest
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pledgecard.delivery import rendering, sending
-from pledgecard.delivery.channels import RenderedEmail, email_bytes
+from pledgecard.delivery.channels import RenderedEmail, _dot_stuffed, email_bytes, envelope_address
 from pledgecard.delivery.models import Message
 from pledgecard.pledges import services as pledges
 from pledgecard.pledges.models import Postcard, Theme
@@ -131,3 +136,22 @@ def test_a_batch_recorded_several_to_an_update_sends_and_records_each_once(event
     rows = Message.objects.filter(kind=REMINDER, subject__in=[p.subject for p in postcards])
     assert ids == {m.message_id_header for m in rows}
     assert all(m.status == Message.Status.SENT and m.provider_reference == m.message_id_header for m in rows)
+
+
+@pytest.mark.parametrize("address", [
+    "writer@example.org", "a.b+tag@mail.example.co.uk", "o'neil@example.org", "a..b@example.org",
+    ".a@example.org", "a@b", "Zoë <zoe@example.org>", "<x@example.org>", "x@example.org.", "x y@example.org",
+    "", "<>", "zoë@example.org", "x@[127.0.0.1]", '"quoted local"@example.org',
+])
+def test_envelope_addresses_are_quoted_as_smtplib_quotes_them(address):
+    assert envelope_address(address) == smtplib.quoteaddr(address)
+
+
+@given(st.text(alphabet="ab.@+-'_<> \"", max_size=30))
+def test_envelope_addresses_agree_with_smtplib_on_anything(address):
+    assert envelope_address(address) == smtplib.quoteaddr(address)
+
+
+@given(st.binary(max_size=40) | st.text(alphabet=".\r\na", max_size=40).map(str.encode))
+def test_dot_stuffing_is_smtplibs(data):
+    assert _dot_stuffed(data) == re.sub(rb"(?m)^\.", b"..", data)
