@@ -267,13 +267,14 @@ def deliver(messages: list[Message], channel=None) -> DeliveryReport:
         if recorder is not None:
             closing.callback(recorder.close)
         closing.callback(record_unrecorded)  # even when a send raises something unexpected
-        for message in messages:
+        for n, message in enumerate(messages):
+            following = messages[n + 1] if n + 1 < len(messages) else None
             if personal_data.is_erased(message.to_address):
                 _record(message, status=Status.CANCELLED, to_address="", last_error=ERASED_REASON)
                 report.outcomes["cancelled"] += 1
                 continue
             try:
-                reference = channel.send(message)
+                reference = channel.send(message, following)
             except TemporaryFailure as exc:
                 record_temporary_failure(message, str(exc))
                 report.outcomes["retrying"] += 1
