@@ -11,7 +11,9 @@ Delivery is at-least-once: a crash after the server accepted a message and befor
 message is sent again, with the same Message-ID.
 
 What makes it fast (issue 12): a batch is written from prepared data (delivery/rendering.py `Batch`), the
-email's bytes are built directly over one SMTP connection (delivery/channels.py), and outcomes are recorded
+email's bytes are built directly over one SMTP connection (delivery/channels.py), each while the server is
+still reading the one before (so the worker and the server, sharing the machine's cores, no longer take turns
+waiting for each other), and outcomes are recorded
 with plain SQL, a "sent" in one UPDATE for every DELIVERY_RECORD_EVERY messages (default 1: a worker killed
 mid-batch then duplicates only the message it was sending). On PostgreSQL these commits do not wait for the
 disk (`synchronous_commit = off`, for the worker's claims and outcomes only): a commit was 4 ms of fsync, most
