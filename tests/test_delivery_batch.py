@@ -2,19 +2,30 @@
 
 - a batch of reminders written at once (pledges.emails.reminders) equals each written alone (reminder);
 - the email's bytes built directly (channels.email_bytes) read back as Django's own message would;
+- the envelope's addresses and the dot-stuffed body are what smtplib would send;
 - sent outcomes recorded several to an UPDATE still refuse rows whose lease another worker took.
 """
 
 import datetime as dt
 import email
+import re
+import smtplib
 from email import policy
 
 import pytest
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pledgecard.delivery import rendering, sending
-from pledgecard.delivery.channels import RenderedEmail, email_bytes
+from pledgecard.delivery.channels import (
+    EmailChannel,
+    RenderedEmail,
+    _dot_stuffed,
+    email_bytes,
+    envelope_address,
+)
 from pledgecard.delivery.models import Message
 from pledgecard.pledges import services as pledges
 from pledgecard.pledges.models import Postcard, Theme
@@ -131,3 +142,46 @@ def test_a_batch_recorded_several_to_an_update_sends_and_records_each_once(event
     rows = Message.objects.filter(kind=REMINDER, subject__in=[p.subject for p in postcards])
     assert ids == {m.message_id_header for m in rows}
     assert all(m.status == Message.Status.SENT and m.provider_reference == m.message_id_header for m in rows)
+
+
+@pytest.mark.parametrize("address", [
+    "writer@example.org", "a.b+tag@mail.example.co.uk", "o'neil@example.org", "a..b@example.org",
+    ".a@example.org", "a@b", "Zoë <zoe@example.org>", "<x@example.org>", "x@example.org.", "x y@example.org",
+    "", "<>", "zoë@example.org", "x@[127.0.0.1]", '"quoted local"@example.org',
+])
+def test_envelope_addresses_are_quoted_as_smtplib_quotes_them(address):
+    assert envelope_address(address) == smtplib.quoteaddr(address)
+
+
+@given(st.text(alphabet="ab.@+-'_<> \"", max_size=30))
+def test_envelope_addresses_agree_with_smtplib_on_anything(address):
+    assert envelope_address(address) == smtplib.quoteaddr(address)
+
+
+@given(st.binary(max_size=40) | st.text(alphabet=".\r\na", max_size=40).map(str.encode))
+def test_dot_stuffing_is_smtplibs(data):
+    assert _dot_stuffed(data) == re.sub(rb"(?m)^\.", b"..", data)
+
+
+def test_each_message_is_written_once_though_the_next_is_written_while_the_server_reads(
+    event, nhs, smtp, monkeypatch
+):
+    postcards = [_write(event, nhs, n) for n in range(3)]
+    written = []
+    confirmation = rendering._writers[Message.Kind.POSTCARD_CONFIRMATION]
+    monkeypatch.setitem(
+        rendering._writers, Message.Kind.POSTCARD_CONFIRMATION,
+        lambda message: written.append(message.id) or confirmation(message),
+    )
+    prepared = []
+    prepare = EmailChannel.prepare
+    monkeypatch.setattr(EmailChannel, "prepare", lambda self, *a: prepared.append(a[0]) or prepare(self, *a))
+    claimed = sending.messages_claim(limit=10)  # the confirmations, written one at a time (no batch writer)
+    assert {m.kind for m in claimed} == {Message.Kind.POSTCARD_CONFIRMATION} and len(claimed) == 3
+    assert sending.deliver(claimed).outcomes == {"sent": 3}
+    assert sorted(written) == sorted(m.id for m in claimed)  # once each
+    assert prepared == [m.message_id_header for m in claimed[1:]]  # each but the first, ahead of its turn
+    received = {r.message["Message-ID"]: r.message for r in smtp.received}
+    assert set(received) == {m.message_id_header for m in claimed}
+    assert all(received[m.message_id_header]["To"] == m.to_address for m in claimed)
+    assert {m.to_address for m in claimed} == {p.email for p in postcards}

@@ -353,10 +353,22 @@ class Dispatch:
             self.notify_channels[notify.pk] = NotifyChannel(notify)
         return self.notify_channels[notify.pk]
 
-    def send(self, message: Message) -> str:
+    def prepare(self, message: Message) -> None:
+        """Write an email that goes by SMTP ahead of its turn. Whatever goes wrong is left to its own `send`,
+        which meets it again (the batch's writer keeps what it wrote, errors too) and deals with it."""
+        try:
+            if self.channel_for(message) is self.smtp:
+                self.smtp.prepare(message.message_id_header, self.render(message))
+        except Exception:  # noqa: BLE001 - see above: the send that follows handles it
+            logger.debug("Message %s could not be prepared ahead of its turn", message.id, exc_info=True)
+
+    def send(self, message: Message, following: Message | None = None) -> str:
+        """Send `message`; over SMTP, write `following` (the next in the batch) while the server reads it."""
         channel = self.channel_for(message)
         if channel is self.smtp:
-            return self.smtp.send(message.message_id_header, self.render(message))
+            email = self.render(message)
+            self.smtp.while_waiting = (lambda: self.prepare(following)) if following is not None else None
+            return self.smtp.send(message.message_id_header, email)
         if self.before_commit is not None:
             self.before_commit()
         return channel.send(message, self.render)

@@ -80,8 +80,22 @@ class Batch:
     def __init__(self, messages):
         self.messages = messages
         self.written: dict[str, dict] = {}
+        # Each message's result (or the exception it raised) once asked for: the worker may write a message
+        # ahead of its turn (delivery/notify.py `Dispatch.prepare`) and then ask again when it sends it.
+        self.results: dict = {}
 
     def render(self, message):
+        if message.id not in self.results:
+            try:
+                self.results[message.id] = self._render(message)
+            except Exception as exc:
+                self.results[message.id] = exc
+        result = self.results[message.id]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def _render(self, message):
         write_all = _batch_writers.get(message.kind)
         if write_all is None:
             return render(message)

@@ -1,5 +1,6 @@
 """How postcard messages are written. Registered by kind; the delivery worker calls them at send time."""
 
+import re
 from types import SimpleNamespace
 
 from django.conf import settings
@@ -140,17 +141,32 @@ _MARKERS = {"first_name": "\x00F\x00", "name": "\x00N\x00", "learnt": "\x00L\x00
 _LINK_MARKER = "\x00T\x00"
 
 
-def _filled(skeleton: str, values: dict, token: str, *, html: bool) -> str:
-    """The copy written for an event and theme, with one writer's words and link in place of the markers: as
-    the template writes them (escaped in HTML, the words' line breaks as <br>)."""
-    for field, marker in _MARKERS.items():
-        value = values[field]
-        if html:
-            value = str(escape(value))
-            if field in ("learnt", "commitment"):
-                value = value.replace("\n", "<br>")
-        skeleton = skeleton.replace(marker, value)
-    return skeleton.replace(_LINK_MARKER, token)
+_MARKED = re.compile("(" + "|".join(map(re.escape, [*_MARKERS.values(), _LINK_MARKER])) + ")")
+_FIELD_OF = {marker: field for field, marker in _MARKERS.items()} | {_LINK_MARKER: "token"}
+
+
+def _pieces(skeleton: str) -> list:
+    """The copy written for an event and theme, cut at its markers once: its text, and where each writer's
+    words go (by field name), in order."""
+    pieces = _MARKED.split(skeleton)
+    pieces[1::2] = [_FIELD_OF[marker] for marker in pieces[1::2]]
+    return pieces
+
+
+def _filled(pieces: list, values: dict) -> str:
+    """The copy with one writer's words and link where the markers were (`values` by field name)."""
+    filled = pieces.copy()
+    filled[1::2] = [values[field] for field in pieces[1::2]]
+    return "".join(filled)
+
+
+def _html_values(values: dict) -> dict:
+    """The words as the template writes them in HTML: escaped, the words' line breaks as <br>. The link's
+    token goes in as it is (the template puts it in a URL it builds itself)."""
+    escaped = {field: str(escape(value)) if field != "token" else value for field, value in values.items()}
+    for field in ("learnt", "commitment"):
+        escaped[field] = escaped[field].replace("\n", "<br>")
+    return escaped
 
 
 @writes_batch(Message.Kind.POSTCARD_REMINDER)
@@ -204,15 +220,16 @@ def reminders(messages) -> dict:
                 "alliance": event.alliance, "postcard_url": marked_link,
                 "stop_url": marked_link + "?next=stop",
             }
-            skeletons[key] = (text_template.render(context), html_template.render(context))
+            skeletons[key] = (_pieces(text_template.render(context)), _pieces(html_template.render(context)))
         text, html = skeletons[key]
+        values["token"] = token
         writer = SimpleNamespace(first_name=values["first_name"])
         for message in wanted[row["pk"]]:
             if not row["wants_reminder"]:
                 written[message.id] = NotWanted(NOT_WANTED)
             elif message.channel == Message.Channel.EMAIL:
                 written[message.id] = _rendered(
-                    message, writer, event, REMINDER_SUBJECT, _filled(text, values, token, html=False),
-                    _filled(html, values, token, html=True), links,
+                    message, writer, event, REMINDER_SUBJECT, _filled(text, values),
+                    _filled(html, _html_values(values)), links,
                 )
     return written
