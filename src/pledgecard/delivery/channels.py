@@ -198,8 +198,6 @@ class EmailChannel:
         self.connection = None
         # Called before the server may take the next message (`sendmail_after`); None: nothing to wait for.
         self.before_commit = None
-        # Called while the server reads a message just sent (`sendmail_after`): the worker prepares the next.
-        self.while_waiting = None
         self.ready: Outgoing | None = None  # the next message, prepared (`prepare`)
 
     def open(self):
@@ -232,7 +230,9 @@ class EmailChannel:
         if self._smtp() is not None:
             self.ready = self._outgoing(message_id, email)
 
-    def send(self, message_id: str, email: RenderedEmail) -> str:
+    def send(self, message_id: str, email: RenderedEmail, while_waiting=None) -> str:
+        """Send one email. Over SMTP, `while_waiting()` runs while the server reads it (`sendmail_after`): the
+        worker prepares the next message there."""
         if self.connection is None:
             try:
                 self.open()
@@ -254,7 +254,7 @@ class EmailChannel:
         try:
             if outgoing is not None:
                 sender = _sender(settings.DEFAULT_FROM_EMAIL)
-                sendmail_after(smtp, sender, email.to, outgoing.data, self.before_commit, self.while_waiting,
+                sendmail_after(smtp, sender, email.to, outgoing.data, self.before_commit, while_waiting,
                                outgoing.wire)
             else:
                 if self.before_commit is not None:

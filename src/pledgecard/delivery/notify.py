@@ -367,8 +367,8 @@ class Dispatch:
         channel = self.channel_for(message)
         if channel is self.smtp:
             email = self.render(message)
-            self.smtp.while_waiting = (lambda: self.prepare(following)) if following is not None else None
-            return self.smtp.send(message.message_id_header, email)
+            prepare_following = (lambda: self.prepare(following)) if following is not None else None
+            return self.smtp.send(message.message_id_header, email, while_waiting=prepare_following)
         if self.before_commit is not None:
             self.before_commit()
         return channel.send(message, self.render)
