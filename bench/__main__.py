@@ -67,6 +67,12 @@ def parse_args(argv):
     worker.add_argument("--worker-repeats", type=int, help="runs per database (default 3, quick 3)")
     worker.add_argument("--worker-timeout", type=float, default=7200, help="seconds one worker run may take")
     worker.add_argument("--workers", default="1,2,4", help="numbers of workers run at once, e.g. 1,2,4")
+    worker.add_argument("--sink", choices=["lean", "aiosmtpd"], default="lean",
+                        help="the SMTP server the mail goes to (bench/smtpsink.py); default lean")
+    worker.add_argument("--sink-pipelining", choices=["on", "off"], default="on",
+                        help="whether the sink offers PIPELINING (RFC 2920), as real relays do; default on")
+    worker.add_argument("--sink-delay-ms", type=float, default=0.0,
+                        help="ms the lean sink holds back each answer: a relay a network hop away")
     args = p.parse_args(argv)
     args.databases = [d.strip() for d in args.db.split(",") if d.strip()]
     args.workers = [int(n) for n in args.workers.split(",") if n.strip()]

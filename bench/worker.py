@@ -77,9 +77,9 @@ def prebuilt_messages(sample: bytes, count: int) -> list[tuple[str, bytes]]:
     return messages
 
 
-def run_baseline(messages, from_address, timeout) -> dict:
+def run_baseline(messages, from_address, timeout, sink_options) -> dict:
     port = free_port()
-    sink = Sink(port, expected=len(messages))
+    sink = Sink(port, expected=len(messages), **sink_options)
     try:
         machine0, sink_cpu0 = machine_cpu(), sink.cpu_seconds()
         cpu0, t0 = time.process_time(), time.monotonic()
@@ -135,9 +135,9 @@ def _run_workers(workers: int, env, timeout, wd) -> None:
             log_file.close()
 
 
-def run_product_worker(env_base, count, timeout, wd, workers=1) -> dict:
+def run_product_worker(env_base, count, timeout, wd, sink_options, workers=1) -> dict:
     port = free_port()
-    sink = Sink(port, expected=count)
+    sink = Sink(port, expected=count, **sink_options)
     try:
         env = dict(env_base, EMAIL_URL=f"smtp://{LOOPBACK}:{port}")
         machine0, sink_cpu0, children0 = machine_cpu(), sink.cpu_seconds(), _children_cpu()
@@ -180,7 +180,8 @@ def _label(workers: int) -> str:
     return "worker" if workers == 1 else f"worker×{workers}"
 
 
-def bench_one_database(kind, *, count, repeats, timeout, workers=(1,)):
+def bench_one_database(kind, *, count, repeats, timeout, workers=(1,), sink_options=None):
+    sink_options = sink_options or {}
     wd = workdir(f"worker-{kind}")
     runs, seeds = [], []
     with database(kind, wd) as url:
@@ -197,14 +198,14 @@ def bench_one_database(kind, *, count, repeats, timeout, workers=(1,)):
             fresh = True  # the rows seeded above are still owed
             for which in order:
                 if which == "baseline":
-                    result = run_baseline(messages, from_address, timeout)
+                    result = run_baseline(messages, from_address, timeout, sink_options)
                 else:
                     if not fresh:
                         log(f"worker/{kind}: seeding {count:,} due reminders again")
                         seeds.append(seed(env, count, wd))
                     fresh = False
                     how_many = workers[products.index(which)]
-                    result = run_product_worker(env, count, timeout, wd, workers=how_many)
+                    result = run_product_worker(env, count, timeout, wd, sink_options, workers=how_many)
                 result.update(which=which, repeat=r)
                 runs.append(result)
                 log(
@@ -262,11 +263,19 @@ def summarise(kind, count, runs, seeds, products=("worker",)):
     return {"database": kind, "summary": summary, "runs": runs, "seeds": seeds}
 
 
+SINKS = {
+    "lean": "a minimal asyncio SMTP server in its own process, counting only (bench/smtpsink.py)",
+    "aiosmtpd": "aiosmtpd in its own process, counting only",
+}
+
+
 def run_worker(args):
+    sink_options = {
+        "kind": args.sink, "pipelining": args.sink_pipelining == "on", "delay_ms": args.sink_delay_ms}
     results = [
         bench_one_database(
             kind, count=args.messages, repeats=args.worker_repeats, timeout=args.worker_timeout,
-            workers=args.workers,
+            workers=args.workers, sink_options=sink_options,
         )
         for kind in args.databases
     ]
@@ -278,7 +287,9 @@ def run_worker(args):
             f"{os.environ.get('DELIVERY_BATCH_SIZE', '500')}), timed from start to exit; "
             f"{', '.join(map(str, args.workers))} at once",
             "baseline": "raw smtplib, one connection, pre-built copies of a rendered reminder",
-            "sink": "aiosmtpd in its own process, counting only",
+            "sink": SINKS[args.sink] + (", offering PIPELINING" if sink_options["pipelining"] else
+                                        ", not offering PIPELINING")
+            + (f", each answer held back {args.sink_delay_ms:g} ms" if args.sink_delay_ms else ""),
             "debug": False,
         },
         "databases": results,
@@ -339,4 +350,6 @@ def report_worker(data) -> str:
             f"\n{db['database']}: seeding took {fmt(s['seed_seconds'])} s; sizes after seeding"
             f" {s['sizes_bytes_after_seed']}"
         )
+    if "sink" in data.get("settings", {}):
+        text += f"\nsink: {data['settings']['sink']}"
     return text

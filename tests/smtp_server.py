@@ -9,7 +9,9 @@ It records every message it accepted, with its Message-ID, and can be told to:
 - take its time over each message after storing it (`delay_after_accept`), so a batch is slow enough to
   kill a worker in the middle of it;
 - hold the next message, before answering it or after storing it, until the test releases it (`hold_next`),
-  so a test can act at an exact moment of a send (kill the sender, withdraw consent).
+  so a test can act at an exact moment of a send (kill the sender, withdraw consent);
+- offer PIPELINING (RFC 2920) or not (`pipelining`, on by default, as Postfix and the big providers offer
+  it), counting the envelopes whose RCPT had already arrived when MAIL was answered (`pipelined_envelopes`).
 """
 
 import asyncio
@@ -56,6 +58,8 @@ class Handler:
         self.released = threading.Event()
         self.held_message_id = None
         self.lock = threading.Lock()
+        self.pipelining = True
+        self.pipelined_envelopes = 0
 
     def hold_next(self, stage: str):
         """Hold the next message at `stage` until `release()`; `holding` is set while it is held."""
@@ -76,6 +80,20 @@ class Handler:
         while not self.released.is_set() and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
         self.holding.clear()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            return [*responses[:-1], "250-PIPELINING", responses[-1]]
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        # What the client sent after MAIL before hearing its answer is still in the server's read buffer.
+        if b"RCPT" in bytes(server._reader._buffer).upper():
+            self.pipelined_envelopes += 1
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         self.rcpt_attempts.append(address.lower())

@@ -185,3 +185,79 @@ def test_each_message_is_written_once_though_the_next_is_written_while_the_serve
     assert set(received) == {m.message_id_header for m in claimed}
     assert all(received[m.message_id_header]["To"] == m.to_address for m in claimed)
     assert {m.to_address for m in claimed} == {p.email for p in postcards}
+
+
+def _confirmations(event, nhs, count, **overrides):
+    for n in range(count):
+        _write(event, nhs, n, **overrides)
+    claimed = sending.messages_claim(limit=10)
+    assert {m.kind for m in claimed} == {Message.Kind.POSTCARD_CONFIRMATION} and len(claimed) == count
+    return claimed
+
+
+@pytest.mark.parametrize("offered", [True, False])
+def test_the_envelope_is_pipelined_only_when_the_server_offers_it(event, nhs, smtp, settings, offered):
+    smtp.handler.pipelining = offered
+    claimed = _confirmations(event, nhs, 3)
+    assert sending.deliver(claimed).outcomes == {"sent": 3}
+    assert smtp.handler.pipelined_envelopes == (3 if offered else 0)
+    assert {r.message["Message-ID"] for r in smtp.received} == {m.message_id_header for m in claimed}
+    assert all(r.rcpt == [m.to_address] for r, m in zip(
+        sorted(smtp.received, key=lambda r: r.message["Message-ID"]),
+        sorted(claimed, key=lambda m: m.message_id_header), strict=True))
+
+
+def test_pipelining_can_be_turned_off_for_a_relay_that_mishandles_it(event, nhs, smtp, settings):
+    settings.PLEDGECARD_SMTP_PIPELINING = False
+    assert sending.deliver(_confirmations(event, nhs, 2)).outcomes == {"sent": 2}
+    assert smtp.handler.pipelined_envelopes == 0 and len(smtp.received) == 2
+
+
+@pytest.mark.parametrize("offered", [True, False])
+def test_a_recipient_refused_in_a_pipelined_envelope_fails_alone(event, nhs, smtp, offered):
+    """RCPT refused: the server answers the DATA sent with it "503", the worker resets the envelope, fails that
+    message for good, and the connection carries on with the next."""
+    smtp.handler.pipelining = offered
+    claimed = _confirmations(event, nhs, 3)
+    refused = claimed[1]
+    smtp.handler.refuse[refused.to_address.lower()] = "550 5.1.1 No such user"
+    assert sending.deliver(claimed).outcomes == {"sent": 2, "failed": 1}
+    refused.refresh_from_db()
+    assert refused.status == Message.Status.FAILED and "550" in refused.last_error
+    assert {r.message["Message-ID"] for r in smtp.received} == {
+        m.message_id_header for m in claimed if m.pk != refused.pk}
+
+
+def test_a_server_that_takes_data_after_refusing_the_envelope_gets_an_empty_message(monkeypatch, settings):
+    """RFC 2920 section 3.1: DATA answered 354 after a refused RCPT is ended with a lone "." at once, and
+    the refusal is what the caller hears; the message itself is never sent."""
+    from pledgecard.delivery import channels
+
+    settings.PLEDGECARD_SMTP_PIPELINING = True
+    sent, replies = [], [(250, b"OK"), (550, b"No such user"), (354, b"Go ahead"), (554, b"No recipients"),
+                         (250, b"Reset")]
+
+    class Server:
+        does_esmtp = True
+
+        def ehlo_or_helo_if_needed(self):
+            pass
+
+        def has_extn(self, name):
+            return name == "pipelining"
+
+        def send(self, data):
+            sent.append(data)
+
+        def getreply(self):
+            return replies.pop(0)
+
+        def _rset(self):
+            sent.append(b"rset\r\n")
+            return self.getreply()
+
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        channels.sendmail_after(Server(), "from@example.org", "nobody@example.org", b"Subject: x\r\n\r\nhi")
+    assert sent == [b"mail FROM:<from@example.org>\r\nrcpt TO:<nobody@example.org>\r\ndata\r\n", b".\r\n",
+                    b"rset\r\n"]
+    assert replies == []

@@ -146,6 +146,28 @@ class Outgoing:
     wire: bytes
 
 
+def _command(cmd: str, args: str) -> bytes:
+    """One command line as smtplib's putcmd() writes it, refusing CR and LF in it as putcmd() does."""
+    line = f"{cmd} {args}"
+    if "\r" in line or "\n" in line:
+        raise ValueError(f"command and arguments contain prohibited newline characters: {line!r}")
+    return f"{line}\r\n".encode("ascii")
+
+
+def _pipelined_replies(smtp: smtplib.SMTP, count: int) -> list[tuple[int, bytes]]:
+    """The answers to `count` commands sent together. A server that says 421 hangs up: the answers it never
+    gave are missing, not an error of their own."""
+    replies = []
+    for _ in range(count):
+        try:
+            replies.append(smtp.getreply())
+        except smtplib.SMTPServerDisconnected:
+            if replies and replies[-1][0] == 421:
+                break
+            raise
+    return replies
+
+
 def sendmail_after(smtp: smtplib.SMTP, sender: str, to: str, data: bytes, before_commit=None,
                    while_waiting=None, wire: bytes | None = None) -> None:
     """smtplib's `sendmail` for one recipient, with two places for the worker's own work:
@@ -154,22 +176,42 @@ def sendmail_after(smtp: smtplib.SMTP, sender: str, to: str, data: bytes, before
       overlaps this message's envelope while no more than one accepted message is ever unrecorded.
     - `while_waiting()` once the whole message is sent, while the server reads it: the worker writes the next
       message there, which otherwise waited its turn with the server idle (the two share the machine's cores).
-    `wire` is `_wire(data)` when the caller already has it."""
+    `wire` is `_wire(data)` when the caller already has it.
+
+    When the server offers PIPELINING (RFC 2920; Postfix, Exim, Microsoft 365 and Gmail do) and
+    PLEDGECARD_SMTP_PIPELINING is on, MAIL, RCPT and DATA go in one write and their three answers are read
+    together: one wait for the server instead of three. Every answer is still checked, in order, before the
+    message itself is sent."""
     smtp.ehlo_or_helo_if_needed()
     size = f" size={len(data)}" if smtp.does_esmtp and smtp.has_extn("size") else ""
     # smtp.mail() and smtp.rcpt() as smtplib writes them, with the addresses quoted cheaply.
-    smtp.putcmd("mail", f"FROM:{envelope_address(sender)}{size}")
-    code, answer = smtp.getreply()
-    if code != 250:
-        _refused(smtp, code)
-        raise smtplib.SMTPSenderRefused(code, answer, sender)
-    smtp.putcmd("rcpt", f"TO:{envelope_address(to)}")
-    code, answer = smtp.getreply()
-    if code not in (250, 251):
+    mail = _command("mail", f"FROM:{envelope_address(sender)}{size}")
+    rcpt = _command("rcpt", f"TO:{envelope_address(to)}")
+    if settings.PLEDGECARD_SMTP_PIPELINING and smtp.does_esmtp and smtp.has_extn("pipelining"):
+        smtp.send(mail + rcpt + b"data\r\n")
+        replies = _pipelined_replies(smtp, 3)
+    else:
+        replies = []
+        for command in (mail, rcpt, b"data\r\n"):
+            smtp.send(command)
+            replies.append(smtp.getreply())
+            if replies[-1][0] not in (250, 251, 354):
+                break
+    # Sent one at a time, the answers stop at the first refusal; pipelined, one after a 421 is missing.
+    (mail_code, mail_answer), rcpt_reply, data_reply = (*replies, None, None)[:3]
+    if mail_code != 250 or rcpt_reply[0] not in (250, 251):
+        if data_reply is not None and data_reply[0] == 354:
+            # A server that let DATA through after refusing the envelope waits for a message: an empty one
+            # ends it, and the server refuses that for want of a recipient (RFC 2920 section 3.1).
+            smtp.send(b".\r\n")
+            smtp.getreply()
+        if mail_code != 250:
+            _refused(smtp, mail_code)
+            raise smtplib.SMTPSenderRefused(mail_code, mail_answer, sender)
+        code, answer = rcpt_reply
         _refused(smtp, code)
         raise smtplib.SMTPRecipientsRefused({to: (code, answer)})
-    smtp.putcmd("data")
-    code, answer = smtp.getreply()
+    code, answer = data_reply
     if code != 354:
         raise smtplib.SMTPDataError(code, answer)
     if before_commit is not None:
