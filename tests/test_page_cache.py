@@ -278,3 +278,82 @@ def test_a_postcards_page_reads_its_event_and_themes_at_most_once_in_the_recheck
     assert mine.commitment not in _get(other, f"/postcards/{theirs.public_id}/")[1]
     cached_event = pagecache._values.get(("event", event.pk))[0]
     assert not cached_event._state.fields_cache.keys() - {"alliance"}
+
+
+def test_a_shared_macro_tells_safe_html_from_text_of_the_same_characters():
+    """Text is escaped by the macro, safe HTML (Markup or Django's SafeString) is not: the same characters
+    must not find each other's drawn HTML."""
+    from django.utils.safestring import mark_safe
+    from jinja2 import Environment
+
+    macro = Environment(autoescape=True).from_string(
+        "{% macro show(params) %}<p>{{ params.text }}</p>{% endmacro %}").module.show
+    words = "<b>bold</b>"
+    assert pagecache.shared_macro(macro, {"text": words}) == "<p>&lt;b&gt;bold&lt;/b&gt;</p>"
+    assert pagecache.shared_macro(macro, {"text": mark_safe(words)}) == "<p><b>bold</b></p>"  # noqa: S308
+    assert pagecache.shared_macro(macro, {"text": words}) == "<p>&lt;b&gt;bold&lt;/b&gt;</p>"
+    assert len(pagecache.fragments) == 2
+
+
+def test_addresses_with_ids_are_what_reverse_gives(settings):
+    """`url()` reverses a postcard's addresses once with stand-in ids and puts each page's own id in."""
+    import uuid
+
+    from django.urls import NoReverseMatch, reverse
+
+    from pledgecard.jinja2 import url
+
+    for name in ("pledges:postcard", "pledges:channel", "pledges:stop", "pledges:follow_up", "pledges:refresh"):
+        for public_id in [uuid.uuid4() for _ in range(5)] + [uuid.UUID(int=0), uuid.UUID(int=2**128 - 1)]:
+            assert url(name, public_id=public_id) == reverse(name, kwargs={"public_id": public_id})
+    with pytest.raises(NoReverseMatch):
+        url("pledges:postcard", public_id="not-an-id")  # not a UUID: reverse() itself decides
+    settings.FORCE_SCRIPT_NAME = "/pledgecard/"
+    from django.urls import set_script_prefix
+
+    set_script_prefix("/pledgecard/")
+    try:
+        public_id = uuid.uuid4()
+        assert url("pledges:postcard", public_id=public_id) == f"/pledgecard/postcards/{public_id}/"
+    finally:
+        set_script_prefix("/")
+
+
+@pytest.mark.parametrize("state", ["email", "sms", "letter", "withdrawn", "answered", "sent"])
+def test_a_postcards_page_in_every_state_needs_only_its_two_queries(
+        event, state, settings, monkeypatch, django_assert_num_queries):
+    """The page reads only the columns it shows (`_SHOWN_ON_ITS_PAGE`): in each state it says what it should,
+    and a column it reads but did not load would be a third query."""
+    from pledgecard.delivery.models import Message
+
+    settings.PLEDGECARD_PAGE_RECHECK_SECONDS = 1.0
+    pagecache._values.clear()
+    monkeypatch.setattr(pagecache.time, "monotonic", lambda: 9000.0)
+
+    (postcard,) = _written(event, 1)
+    changes = {
+        "sms": {"channel": "sms", "phone": "447700900123"},
+        "letter": {"channel": "letter", "address": "1 High Street\nBradford\nBD1 1AA"},
+        "withdrawn": {"reminder_withdrawn_at": dt.datetime(2030, 1, 1, tzinfo=dt.UTC)},
+    }.get(state, {})
+    Postcard.objects.filter(pk=postcard.pk).update(**changes)
+    reminders = Message.objects.filter(subject=postcard.subject, kind=Message.Kind.POSTCARD_REMINDER)
+    if state == "withdrawn":
+        reminders.update(status=Message.Status.CANCELLED)
+    if state == "sent":
+        reminders.update(status=Message.Status.SENT, sent_at=dt.datetime(2030, 9, 5, 9, tzinfo=dt.UTC))
+    if state == "answered":
+        FollowUp.objects.create(postcard=postcard, outcome="done", reflection="We did it, quarterly.")
+    owner, page = _may_open(postcard), f"/postcards/{postcard.public_id}/"
+    _get(owner, page)
+    with django_assert_num_queries(2):
+        html = _get(owner, page)[1]
+    expected = {
+        "email": "We will email it back to you",
+        "sms": "by text message to 07700 900123",
+        "letter": "as a printed letter to 1 High Street, Bradford, BD1 1AA",
+        "withdrawn": "You asked us not to send it back to you.",
+        "answered": "We did it, quarterly.",
+        "sent": "We emailed it back to you on",
+    }[state]
+    assert expected in html and postcard.commitment in html and postcard.name in html

@@ -255,18 +255,30 @@ def _respond(request, html, status) -> HttpResponse:
     return HttpResponse(html.replace(NONCE_MARK, request.csp_nonce), status=status)
 
 
+_PLAIN_PARAMS = frozenset({type(None), bool, int, float, str})
+
+
 def _canonical(value):
-    """Macro parameters as a hashable key; Markup is told apart from text, which the macro would escape."""
-    if isinstance(value, Markup):
-        return ("markup", str(value))
-    if value is None or isinstance(value, bool | int | float | str):
+    """Macro parameters as a hashable key. Safe HTML (Markup, Django's SafeString: anything with `__html__`)
+    is told apart from text, which the macro would escape. Exact types first: most parameters are plain
+    text, and this runs for every parameter of every shared macro on every page."""
+    kind = type(value)
+    if kind in _PLAIN_PARAMS:
         return value
+    if kind is dict:
+        return ("dict", tuple(sorted((str(k), _canonical(v)) for k, v in value.items())))
+    if kind is list or kind is tuple:
+        return ("list", tuple(map(_canonical, value)))
+    if hasattr(value, "__html__"):
+        return ("markup", str(value.__html__()))
     if isinstance(value, Promise):
         return str(value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
     if isinstance(value, dict):
         return ("dict", tuple(sorted((str(k), _canonical(v)) for k, v in value.items())))
     if isinstance(value, list | tuple):
-        return ("list", tuple(_canonical(v) for v in value))
+        return ("list", tuple(map(_canonical, value)))
     raise TypeError(type(value).__name__)
 
 

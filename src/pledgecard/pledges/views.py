@@ -108,13 +108,24 @@ def postcard_link(request, token):
     return redirect("pledges:postcard", public_id=postcard.public_id)
 
 
+# What a postcard's own page shows of it (detail.jinja, _card.jinja, `comes_back_by`). Its other columns (the
+# link's hash, wall moderation, the dedupe key, timestamps) cost building them into the SQL and
+# converting values, and the page never reads them; tests/test_page_cache.py pins the page's two queries, so
+# reading one that is left out would show there as a third.
+_SHOWN_ON_ITS_PAGE = (
+    "public_id", "event_id", "theme_id", "name", "email", "organisation", "learnt", "commitment", "channel",
+    "phone", "address", "reminder_withdrawn_at", "follow_up__outcome", "follow_up__reflection",
+)
+
+
 def _postcard_to_show(request, public_id) -> Postcard:
     """The postcard for its own page. What every postcard of the event shares (the event and its alliance, the
     themes) comes from `pagecache.recent_value`, read at most once per recheck window, instead of being joined
     into this query: the query with five joins cost more to build and plan (3 to 5 ms) than drawing the page.
     Only for showing: the pages that change a postcard read everything afresh (`_postcard_for_session`)."""
     access.check(request, "postcard", public_id)
-    postcard = get_object_or_404(Postcard.objects.select_related("follow_up"), public_id=public_id)
+    postcard = get_object_or_404(
+        Postcard.objects.select_related("follow_up").only(*_SHOWN_ON_ITS_PAGE), public_id=public_id)
     event_id = postcard.event_id
     postcard.event = pagecache.recent_value(
         ("event", event_id), lambda: Event.objects.select_related("alliance").get(pk=event_id))
