@@ -228,36 +228,59 @@ def test_a_recipient_refused_in_a_pipelined_envelope_fails_alone(event, nhs, smt
         m.message_id_header for m in claimed if m.pk != refused.pk}
 
 
-def test_a_server_that_takes_data_after_refusing_the_envelope_gets_an_empty_message(monkeypatch, settings):
+class _ScriptedServer:
+    """An smtplib.SMTP stand-in that offers PIPELINING and gives scripted answers, recording what was sent."""
+
+    does_esmtp = True
+
+    def __init__(self, replies):
+        self.replies, self.sent, self.closed = list(replies), [], False
+
+    def ehlo_or_helo_if_needed(self):
+        pass
+
+    def has_extn(self, name):
+        return name == "pipelining"
+
+    def send(self, data):
+        self.sent.append(data)
+
+    def getreply(self):
+        if not self.replies:
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        return self.replies.pop(0)
+
+    def _rset(self):
+        self.sent.append(b"rset\r\n")
+        return self.getreply()
+
+    def close(self):
+        self.closed = True
+
+
+def test_a_server_that_says_421_to_a_pipelined_rcpt_and_hangs_up_is_a_temporary_refusal(settings):
+    """Its answer to DATA never comes: that is the hang-up it announced, not a lost connection of its own."""
+    from pledgecard.delivery import channels
+
+    settings.PLEDGECARD_SMTP_PIPELINING = True
+    server = _ScriptedServer([(250, b"OK"), (421, b"Shutting down")])
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+        channels.sendmail_after(server, "from@example.org", "someone@example.org", b"Subject: x\r\n\r\nhi")
+    assert refused.value.recipients == {"someone@example.org": (421, b"Shutting down")}
+    assert server.closed and len(server.sent) == 1  # the envelope only: the message was never sent
+    assert isinstance(channels._classify(421, b"Shutting down"), channels.TemporaryFailure)
+
+
+def test_a_server_that_takes_data_after_refusing_the_envelope_gets_an_empty_message(settings):
     """RFC 2920 section 3.1: DATA answered 354 after a refused RCPT is ended with a lone "." at once, and
     the refusal is what the caller hears; the message itself is never sent."""
     from pledgecard.delivery import channels
 
     settings.PLEDGECARD_SMTP_PIPELINING = True
-    sent, replies = [], [(250, b"OK"), (550, b"No such user"), (354, b"Go ahead"), (554, b"No recipients"),
-                         (250, b"Reset")]
-
-    class Server:
-        does_esmtp = True
-
-        def ehlo_or_helo_if_needed(self):
-            pass
-
-        def has_extn(self, name):
-            return name == "pipelining"
-
-        def send(self, data):
-            sent.append(data)
-
-        def getreply(self):
-            return replies.pop(0)
-
-        def _rset(self):
-            sent.append(b"rset\r\n")
-            return self.getreply()
-
+    server = _ScriptedServer([(250, b"OK"), (550, b"No such user"), (354, b"Go ahead"), (554, b"No recipients"),
+                              (250, b"Reset")])
     with pytest.raises(smtplib.SMTPRecipientsRefused):
-        channels.sendmail_after(Server(), "from@example.org", "nobody@example.org", b"Subject: x\r\n\r\nhi")
-    assert sent == [b"mail FROM:<from@example.org>\r\nrcpt TO:<nobody@example.org>\r\ndata\r\n", b".\r\n",
-                    b"rset\r\n"]
-    assert replies == []
+        channels.sendmail_after(server, "from@example.org", "nobody@example.org", b"Subject: x\r\n\r\nhi")
+    assert server.sent == [b"mail FROM:<from@example.org>\r\nrcpt TO:<nobody@example.org>\r\ndata\r\n",
+                           b".\r\n", b"rset\r\n"]
+    assert server.replies == [] and not server.closed
