@@ -159,3 +159,21 @@ def test_postgresql_never_compiles_the_sweep_to_machine_code():
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+def test_pgoptions_still_reach_the_database_beside_jit_off(monkeypatch):
+    """libpq's `options` parameter replaces PGOPTIONS: a deployment's PGOPTIONS (a lock timeout, say) must
+    still apply, and may even turn JIT back on."""
+    import importlib
+
+    import pledgecard.settings as product_settings
+
+    monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/x?options=-c%20statement_timeout%3D5000")
+    monkeypatch.setenv("PGOPTIONS", "-c lock_timeout=300")
+    try:
+        reloaded = importlib.reload(product_settings)
+        assert reloaded.DATABASES["default"]["OPTIONS"]["options"] == (
+            "-c jit=off -c lock_timeout=300 -c statement_timeout=5000")
+    finally:
+        monkeypatch.undo()
+        importlib.reload(product_settings)

@@ -132,7 +132,13 @@ else:
     # 2.3 s of the sweep's 2.3 s over 10,000 postcards (EXPLAIN ANALYZE: "JIT ... Total 2304 ms"), at every
     # worker start and every minute; without it the sweep takes milliseconds. Every query here is small and
     # short, where JIT costs more than it saves (PostgreSQL's docs advise it is for long analytical queries).
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # libpq's `options` replaces PGOPTIONS rather than adding to it, so PGOPTIONS and any `options` in
+    # DATABASE_URL come after, and win where they set the same thing (JIT included).
+    db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    db_options["options"] = " ".join(
+        part for part in ("-c jit=off", os.environ.get("PGOPTIONS", ""), db_options.get("options", ""))
+        if part
+    )
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
