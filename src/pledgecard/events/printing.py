@@ -334,15 +334,21 @@ def _collector_paused():
     ran again and again, each time walking the whole part's live tree to find almost nothing: a part's
     boxes and styles are freed by reference counting anyway, and what cycles there are go in the one
     collection after it. Measured on badges: 15% of the CPU, and no more peak memory (the live tree is the
-    peak)."""
+    peak).
+
+    What was alive before the part (Django, WeasyPrint, the worker: 130,000 objects) is frozen meanwhile,
+    so that collection looks only at what the part made: a full one took about 100 ms a part, for nothing
+    it could free. Unfrozen afterwards, it is collected as usual by the collections that follow."""
     was_enabled = gc.isenabled()
     gc.disable()
+    gc.freeze()
     try:
         yield
     finally:
+        gc.collect()
+        gc.unfreeze()
         if was_enabled:
             gc.enable()
-        gc.collect()
 
 
 def html_to_pdf(documents: list[str]) -> bytes:
