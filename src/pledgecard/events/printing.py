@@ -17,6 +17,7 @@ without a database.
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import functools
 import gc
@@ -284,14 +285,67 @@ def _page_references_kept(pydyf) -> None:
     pydyf.PDF.page_references = property(page_references)
 
 
+# WeasyPrint's own functions that printing replaces, by name (the tests compare what each makes).
+WEASYPRINT = {}
+# Every computed property WeasyPrint's line breaking reads (text/line_break.py, and get_font_description in
+# text/fonts.py): the same text in the same width breaks into the same first line when these are the same.
+# A test checks the list against the installed WeasyPrint.
+LINE_PROPERTIES = (
+    "direction", "font_family", "font_feature_settings", "font_kerning", "font_language_override", "font_size",
+    "font_stretch", "font_style", "font_variant_alternates", "font_variant_caps", "font_variant_east_asian",
+    "font_variant_ligatures", "font_variant_numeric", "font_variant_position", "font_variation_settings",
+    "font_weight", "hyphenate_character", "hyphenate_limit_chars", "hyphenate_limit_zone", "hyphens", "lang",
+    "letter_spacing", "line_height", "overflow_wrap", "tab_size", "text_decoration_line", "white_space",
+    "word_break", "word_spacing",
+)
+
+
+def _line_key(style, *line) -> tuple | None:
+    """What a line of text is made from: `line` (its text, width...) and the style's LINE_PROPERTIES. None if
+    a value cannot be a key (WeasyPrint keeps some in a set or a list): that line is not kept."""
+    key = (*line, *(style[name] for name in LINE_PROPERTIES))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _first_lines_kept(inline) -> None:
+    """WeasyPrint's first line of a text box (a Pango layout and its metrics) made once per document for each
+    text, width and font, instead of for every box.
+
+    Most of a card's words are on every card, or on many: the event, the sector, "Workshops", the times and
+    titles, "Scan at the desk to check in", the postcards' prompts and labels. Pango shaped and broke each
+    again (about a tenth of a badge). Kept with the document's fonts, as WeasyPrint keeps its struts, so they
+    go with the document; each box gets a copy of the layout, as drawing may change its text."""
+    weasyprints = WEASYPRINT["split_first_line"] = inline.split_first_line
+
+    def split_first_line(text, style, context, max_width, justification_spacing, is_line_start=True,
+                         minimum=False):
+        key = _line_key(style, text, max_width, justification_spacing, is_line_start, minimum)
+        if key is None:
+            return weasyprints(text, style, context, max_width, justification_spacing, is_line_start, minimum)
+        kept = style.font_config.__dict__.setdefault("_first_lines", {})
+        if key not in kept:
+            kept[key] = weasyprints(text, style, context, max_width, justification_spacing, is_line_start,
+                                    minimum)
+        layout, *metrics = kept[key]
+        return copy.copy(layout), *metrics
+
+    inline.split_first_line = split_first_line
+
+
 @functools.cache
 def _print_html_class():
     import cssselect2
     import pydyf
     import weasyprint
+    import weasyprint.layout.inline
     import weasyprint.urls
 
     _page_references_kept(pydyf)
+    _first_lines_kept(weasyprint.layout.inline)
     ua = weasyprint.CSS(string=PRINT_UA_CSS)
 
     class PrintHTML(weasyprint.HTML):
