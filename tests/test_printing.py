@@ -418,6 +418,7 @@ def test_lines_kept_once_a_document_print_what_weasyprint_prints(monkeypatch):
     card, words on a few, long words that wrap or are cut, the same words in other sizes, weights, widths and
     decorations."""
     import pikepdf
+    import weasyprint.draw
     import weasyprint.layout.inline
 
     event = Event(slug="same", title="Reducing health inequalities together", date=dt.date(2030, 3, 5))
@@ -440,6 +441,7 @@ def test_lines_kept_once_a_document_print_what_weasyprint_prints(monkeypatch):
 
     kept = [pages(printing.html_to_pdf([html])) for html in documents]
     monkeypatch.setattr(weasyprint.layout.inline, "split_first_line", printing.WEASYPRINT["split_first_line"])
+    monkeypatch.setattr(weasyprint.draw, "draw_text", printing.WEASYPRINT["draw_text"])
     assert kept == [pages(printing.html_to_pdf([html])) for html in documents]
 
 

@@ -336,16 +336,58 @@ def _first_lines_kept(inline) -> None:
     inline.split_first_line = split_first_line
 
 
+def _drawn_lines_kept(draw, matrix) -> None:
+    """The PDF operators that draw a line of text made once per document for each text and font, then only
+    placed (its text matrix) for every other box with the same line.
+
+    WeasyPrint made the line's Pango layout again to draw it, and wrote each glyph's code, width and kerning
+    one by one in Python (about a tenth of a badge). What drawing a line adds to the document's fonts (the
+    glyphs it uses, their widths and characters) is added when it is first drawn, so the operators are kept
+    for that set of fonts only. Lines with a decoration, or that draw anything but glyphs (emoji), are
+    drawn by WeasyPrint every time."""
+    weasyprints = WEASYPRINT["draw_text"] = draw.draw_text
+
+    def draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis="none"):
+        style, layout = textbox.style, textbox.pango_layout
+        fonts, lines = style.font_config.__dict__.setdefault("_drawn_lines", (stream._fonts, {}))
+        key = _line_key(style, layout.text, layout.justification_spacing, layout.max_width, text_overflow,
+                        block_ellipsis)
+        if (key is None or style["text_decoration_line"] != "none" or style["visibility"] != "visible"
+                or fonts is not stream._fonts):  # another document's fonts: the glyphs are not in them
+            return weasyprints(stream, textbox, offset_x, text_overflow, block_ellipsis)
+        glyphs = lines.get(key)
+        if glyphs is None:
+            start = len(stream.stream)
+            weasyprints(stream, textbox, offset_x, text_overflow, block_ellipsis)
+            drawn = stream.stream[start:]
+            if b"BT" in drawn and drawn[-1] == b"ET" and drawn.count(b"BT") == 1:
+                glyphs = lines[key] = drawn[drawn.index(b"BT") + 1:-1]
+            return None
+        stream.set_color(style["color"])
+        stream.begin_text()
+        if glyphs:  # the first sets where the line first drawn started: this box's place instead
+            stream.set_text_matrix(*matrix(d=-1, e=textbox.position_x,
+                                           f=textbox.position_y + textbox.baseline).values)
+            stream.stream.extend(glyphs[1:])
+        stream.end_text()
+        return None
+
+    draw.draw_text = draw_text
+
+
 @functools.cache
 def _print_html_class():
     import cssselect2
     import pydyf
     import weasyprint
+    import weasyprint.draw
     import weasyprint.layout.inline
+    import weasyprint.matrix
     import weasyprint.urls
 
     _page_references_kept(pydyf)
     _first_lines_kept(weasyprint.layout.inline)
+    _drawn_lines_kept(weasyprint.draw, weasyprint.matrix.Matrix)
     ua = weasyprint.CSS(string=PRINT_UA_CSS)
 
     class PrintHTML(weasyprint.HTML):
