@@ -432,7 +432,8 @@ def test_lines_kept_once_a_document_print_what_weasyprint_prints(monkeypatch):
     documents = [*printing.badges_html(event, badges), *printing.postcards_html(event, people),
                  '<html lang="en"><body>' + 2 * (
                      '<p>Same words</p><p style="font-size: 20pt">Same words</p><p><b>Same words</b></p>'
-                     '<p style="width: 12mm">Same words</p><p style="text-decoration: underline">Same words</p>'
+                     '<p style="width: 12mm">Same words</p>'
+                     '<p style="text-decoration: underline">Same words</p>'
                      '<p style="letter-spacing: 1pt">Same words</p>') + '</body></html>']
 
     def pages(pdf: bytes) -> list:

@@ -291,12 +291,12 @@ WEASYPRINT = {}
 # text/fonts.py): the same text in the same width breaks into the same first line when these are the same.
 # A test checks the list against the installed WeasyPrint.
 LINE_PROPERTIES = (
-    "direction", "font_family", "font_feature_settings", "font_kerning", "font_language_override", "font_size",
-    "font_stretch", "font_style", "font_variant_alternates", "font_variant_caps", "font_variant_east_asian",
-    "font_variant_ligatures", "font_variant_numeric", "font_variant_position", "font_variation_settings",
-    "font_weight", "hyphenate_character", "hyphenate_limit_chars", "hyphenate_limit_zone", "hyphens", "lang",
-    "letter_spacing", "line_height", "overflow_wrap", "tab_size", "text_decoration_line", "white_space",
-    "word_break", "word_spacing",
+    "direction", "font_family", "font_feature_settings", "font_kerning", "font_language_override",
+    "font_size", "font_stretch", "font_style", "font_variant_alternates", "font_variant_caps",
+    "font_variant_east_asian", "font_variant_ligatures", "font_variant_numeric", "font_variant_position",
+    "font_variation_settings", "font_weight", "hyphenate_character", "hyphenate_limit_chars",
+    "hyphenate_limit_zone", "hyphens", "lang", "letter_spacing", "line_height", "overflow_wrap", "tab_size",
+    "text_decoration_line", "white_space", "word_break", "word_spacing",
 )
 
 
