@@ -347,7 +347,7 @@ def _drawn_lines_kept(draw, matrix) -> None:
     drawn by WeasyPrint every time."""
     weasyprints = WEASYPRINT["draw_text"] = draw.draw_text
 
-    def draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis="none"):
+    def draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis):
         style, layout = textbox.style, textbox.pango_layout
         fonts, lines = style.font_config.__dict__.setdefault("_drawn_lines", (stream._fonts, {}))
         key = _line_key(style, layout.text, layout.justification_spacing, layout.max_width, text_overflow,
