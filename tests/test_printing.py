@@ -395,6 +395,57 @@ def test_page_references_kept_by_page_count_follow_every_page_added():
     assert len(pdf.page_references) == 3 and pdf.page_references is pdf.page_references
 
 
+def test_line_properties_are_every_style_weasyprint_reads_to_break_and_draw_a_line():
+    """printing keeps a line's layout and its drawing for the same text and LINE_PROPERTIES: these must be
+    every computed property the installed WeasyPrint reads to break and draw a line of text (drawing's
+    colour, decorations and visibility are looked at apart)."""
+    import inspect
+    import re
+
+    from weasyprint.draw import text as draw
+    from weasyprint.text import fonts, line_break
+
+    sources = [inspect.getsource(line_break), inspect.getsource(fonts.get_font_description),
+               inspect.getsource(draw.draw_first_line), inspect.getsource(draw.draw_text)]
+    read = {name for source in sources for name in re.findall(r"style\[['\"](\w+)['\"]\]", source)}
+    apart = {"color", "visibility", "text_decoration_line", "text_decoration_color",
+             "text_decoration_thickness", "text_underline_offset"}
+    assert read - apart <= set(printing.LINE_PROPERTIES)
+
+
+def test_lines_kept_once_a_document_print_what_weasyprint_prints(monkeypatch):
+    """The same pages, byte for byte, with WeasyPrint making and drawing every line itself: words on every
+    card, words on a few, long words that wrap or are cut, the same words in other sizes, weights, widths and
+    decorations."""
+    import pikepdf
+    import weasyprint.draw
+    import weasyprint.layout.inline
+
+    event = Event(slug="same", title="Reducing health inequalities together", date=dt.date(2030, 3, 5))
+    workshops = [printing.WorkshopLine(dt.time(11), dt.time(12), "Housing and health", "Room 2")]
+    badges = [printing.Badge(name, org, role, printing.sector_band(sector), f"https://example.org/r/{i}/",
+                             workshops if i % 2 else [])
+              for i, (name, org, sector, role) in enumerate(PEOPLE * 3 + [
+                  ("Bartholomew Featherstonehaugh-Wright Ní Bhriain", "A" * 80, "Other", "Lead " * 20)])]
+    people = [printing.PostcardPerson(name, org * (i % 3 + 1), sector)
+              for i, (name, org, sector, _) in enumerate(PEOPLE * 3)]
+    documents = [*printing.badges_html(event, badges), *printing.postcards_html(event, people),
+                 '<html lang="en"><body>' + 2 * (
+                     '<p>Same words</p><p style="font-size: 20pt">Same words</p><p><b>Same words</b></p>'
+                     '<p style="width: 12mm">Same words</p>'
+                     '<p style="text-decoration: underline">Same words</p>'
+                     '<p style="letter-spacing: 1pt">Same words</p>') + '</body></html>']
+
+    def pages(pdf: bytes) -> list:
+        with pikepdf.open(io.BytesIO(pdf)) as opened:
+            return [page.Contents.read_bytes() for page in opened.pages]
+
+    kept = [pages(printing.html_to_pdf([html])) for html in documents]
+    monkeypatch.setattr(weasyprint.layout.inline, "split_first_line", printing.WEASYPRINT["split_first_line"])
+    monkeypatch.setattr(weasyprint.draw, "draw_text", printing.WEASYPRINT["draw_text"])
+    assert kept == [pages(printing.html_to_pdf([html])) for html in documents]
+
+
 def test_every_sector_has_its_own_colour_with_readable_text_and_its_name():
     bands = [printing.sector_band(s.name, s.position) for s in Sector.objects.all()]
     assert len({b.background for b in bands}) == len(bands) == 8

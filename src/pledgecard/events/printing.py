@@ -17,6 +17,7 @@ without a database.
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import functools
 import gc
@@ -284,14 +285,109 @@ def _page_references_kept(pydyf) -> None:
     pydyf.PDF.page_references = property(page_references)
 
 
+# WeasyPrint's own functions that printing replaces, by name (the tests compare what each makes).
+WEASYPRINT = {}
+# Every computed property WeasyPrint's line breaking reads (text/line_break.py, and get_font_description in
+# text/fonts.py): the same text in the same width breaks into the same first line when these are the same.
+# A test checks the list against the installed WeasyPrint.
+LINE_PROPERTIES = (
+    "direction", "font_family", "font_feature_settings", "font_kerning", "font_language_override",
+    "font_size", "font_stretch", "font_style", "font_variant_alternates", "font_variant_caps",
+    "font_variant_east_asian", "font_variant_ligatures", "font_variant_numeric", "font_variant_position",
+    "font_variation_settings", "font_weight", "hyphenate_character", "hyphenate_limit_chars",
+    "hyphenate_limit_zone", "hyphens", "lang", "letter_spacing", "line_height", "overflow_wrap", "tab_size",
+    "text_decoration_line", "white_space", "word_break", "word_spacing",
+)
+
+
+def _line_key(style, *line) -> tuple | None:
+    """What a line of text is made from: `line` (its text, width...) and the style's LINE_PROPERTIES. None if
+    a value cannot be a key (WeasyPrint keeps some in a set or a list): that line is not kept."""
+    key = (*line, *(style[name] for name in LINE_PROPERTIES))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _first_lines_kept(inline) -> None:
+    """WeasyPrint's first line of a text box (a Pango layout and its metrics) made once per document for each
+    text, width and font, instead of for every box.
+
+    Most of a card's words are on every card, or on many: the event, the sector, "Workshops", the times and
+    titles, "Scan at the desk to check in", the postcards' prompts and labels. Pango shaped and broke each
+    again (about a tenth of a badge). Kept with the document's fonts, as WeasyPrint keeps its struts, so they
+    go with the document; each box gets a copy of the layout, as drawing may change its text."""
+    weasyprints = WEASYPRINT["split_first_line"] = inline.split_first_line
+
+    def split_first_line(text, style, context, max_width, justification_spacing, is_line_start=True,
+                         minimum=False):
+        key = _line_key(style, text, max_width, justification_spacing, is_line_start, minimum)
+        if key is None:
+            return weasyprints(text, style, context, max_width, justification_spacing, is_line_start, minimum)
+        kept = style.font_config.__dict__.setdefault("_first_lines", {})
+        if key not in kept:
+            kept[key] = weasyprints(text, style, context, max_width, justification_spacing, is_line_start,
+                                    minimum)
+        layout, *metrics = kept[key]
+        return copy.copy(layout), *metrics
+
+    inline.split_first_line = split_first_line
+
+
+def _drawn_lines_kept(draw, matrix) -> None:
+    """The PDF operators that draw a line of text made once per document for each text and font, then only
+    placed (its text matrix) for every other box with the same line.
+
+    WeasyPrint made the line's Pango layout again to draw it, and wrote each glyph's code, width and kerning
+    one by one in Python (about a tenth of a badge). What drawing a line adds to the document's fonts (the
+    glyphs it uses, their widths and characters) is added when it is first drawn, so the operators are kept
+    for that set of fonts only. Lines with a decoration, or that draw anything but glyphs (emoji), are
+    drawn by WeasyPrint every time."""
+    weasyprints = WEASYPRINT["draw_text"] = draw.draw_text
+
+    def draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis):
+        style, layout = textbox.style, textbox.pango_layout
+        fonts, lines = style.font_config.__dict__.setdefault("_drawn_lines", (stream._fonts, {}))
+        key = _line_key(style, layout.text, layout.justification_spacing, layout.max_width, text_overflow,
+                        block_ellipsis)
+        if (key is None or style["text_decoration_line"] != "none" or style["visibility"] != "visible"
+                or fonts is not stream._fonts):  # another document's fonts: the glyphs are not in them
+            return weasyprints(stream, textbox, offset_x, text_overflow, block_ellipsis)
+        glyphs = lines.get(key)
+        if glyphs is None:
+            start = len(stream.stream)
+            weasyprints(stream, textbox, offset_x, text_overflow, block_ellipsis)
+            drawn = stream.stream[start:]
+            if b"BT" in drawn and drawn[-1] == b"ET" and drawn.count(b"BT") == 1:
+                glyphs = lines[key] = drawn[drawn.index(b"BT") + 1:-1]
+            return None
+        stream.set_color(style["color"])
+        stream.begin_text()
+        if glyphs:  # the first sets where the line first drawn started: this box's place instead
+            stream.set_text_matrix(*matrix(d=-1, e=textbox.position_x,
+                                           f=textbox.position_y + textbox.baseline).values)
+            stream.stream.extend(glyphs[1:])
+        stream.end_text()
+        return None
+
+    draw.draw_text = draw_text
+
+
 @functools.cache
 def _print_html_class():
     import cssselect2
     import pydyf
     import weasyprint
+    import weasyprint.draw
+    import weasyprint.layout.inline
+    import weasyprint.matrix
     import weasyprint.urls
 
     _page_references_kept(pydyf)
+    _first_lines_kept(weasyprint.layout.inline)
+    _drawn_lines_kept(weasyprint.draw, weasyprint.matrix.Matrix)
     ua = weasyprint.CSS(string=PRINT_UA_CSS)
 
     class PrintHTML(weasyprint.HTML):
@@ -334,15 +430,21 @@ def _collector_paused():
     ran again and again, each time walking the whole part's live tree to find almost nothing: a part's
     boxes and styles are freed by reference counting anyway, and what cycles there are go in the one
     collection after it. Measured on badges: 15% of the CPU, and no more peak memory (the live tree is the
-    peak)."""
+    peak).
+
+    What was alive before the part (Django, WeasyPrint, the worker: 130,000 objects) is frozen meanwhile,
+    so that collection looks only at what the part made: a full one took about 100 ms a part, for nothing
+    it could free. Unfrozen afterwards, it is collected as usual by the collections that follow."""
     was_enabled = gc.isenabled()
     gc.disable()
+    gc.freeze()
     try:
         yield
     finally:
+        gc.collect()
+        gc.unfreeze()
         if was_enabled:
             gc.enable()
-        gc.collect()
 
 
 def html_to_pdf(documents: list[str]) -> bytes:
