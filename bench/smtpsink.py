@@ -21,6 +21,8 @@ from bench.common import LOOPBACK, process_cpu_seconds
 
 
 class _Counter:
+    """What either sink took, in the shared values the parent reads: how many, how many bytes, and when."""
+
     def __init__(self, count, size, first, last, marks, step):
         self.count, self.size, self.first, self.last = count, size, first, last
         self.marks, self.step = marks, step
@@ -122,20 +124,15 @@ def _sink_main(port, ready, stop, count, size, first, last, marks, step, pipelin
         raise ValueError("only the lean sink can delay its answers")
     from aiosmtpd.controller import Controller
 
+    counter = _Counter(count, size, first, last, marks, step)
+
     class Counting:
         async def handle_EHLO(self, server, session, envelope, hostname, responses):
             session.host_name = hostname
             return [*responses[:-1], "250-PIPELINING", responses[-1]] if pipelining else responses
 
         async def handle_DATA(self, server, session, envelope):
-            now = time.monotonic()
-            if count.value == 0:
-                first.value = now
-            count.value += 1
-            if count.value % step == 0 and count.value // step < len(marks):
-                marks[count.value // step] = now
-            size.value += len(envelope.content)
-            last.value = now
+            counter.took(len(envelope.content))
             return "250 Message accepted"
 
     controller = Controller(Counting(), hostname=LOOPBACK, port=port)

@@ -196,7 +196,7 @@ def _confirmations(event, nhs, count, **overrides):
 
 
 @pytest.mark.parametrize("offered", [True, False])
-def test_the_envelope_is_pipelined_only_when_the_server_offers_it(event, nhs, smtp, settings, offered):
+def test_the_envelope_is_pipelined_only_when_the_server_offers_it(event, nhs, smtp, offered):
     smtp.handler.pipelining = offered
     claimed = _confirmations(event, nhs, 3)
     assert sending.deliver(claimed).outcomes == {"sent": 3}
@@ -215,8 +215,8 @@ def test_pipelining_can_be_turned_off_for_a_relay_that_mishandles_it(event, nhs,
 
 @pytest.mark.parametrize("offered", [True, False])
 def test_a_recipient_refused_in_a_pipelined_envelope_fails_alone(event, nhs, smtp, offered):
-    """RCPT refused: the server answers the DATA sent with it "503", the worker resets the envelope, fails that
-    message for good, and the connection carries on with the next."""
+    """RCPT refused: the server answers the DATA sent with it "503", the worker resets the envelope, fails
+    that message for good, and the connection carries on with the next."""
     smtp.handler.pipelining = offered
     claimed = _confirmations(event, nhs, 3)
     refused = claimed[1]
@@ -277,8 +277,8 @@ def test_a_server_that_takes_data_after_refusing_the_envelope_gets_an_empty_mess
     from pledgecard.delivery import channels
 
     settings.PLEDGECARD_SMTP_PIPELINING = True
-    server = _ScriptedServer([(250, b"OK"), (550, b"No such user"), (354, b"Go ahead"), (554, b"No recipients"),
-                              (250, b"Reset")])
+    server = _ScriptedServer([
+        (250, b"OK"), (550, b"No such user"), (354, b"Go ahead"), (554, b"No recipients"), (250, b"Reset")])
     with pytest.raises(smtplib.SMTPRecipientsRefused):
         channels.sendmail_after(server, "from@example.org", "nobody@example.org", b"Subject: x\r\n\r\nhi")
     assert server.sent == [b"mail FROM:<from@example.org>\r\nrcpt TO:<nobody@example.org>\r\ndata\r\n",

@@ -28,16 +28,17 @@ def url(name, *args, **kwargs):
         # gives what reverse() would; it was a fifth of drawing a postcard's page, which has five of them.
         if (found := _id_urls.get(key)) is None:
             stand_ins = {arg: uuid.uuid4() for arg in kwargs}
-            found = _id_urls[key] = (reverse(name, kwargs=stand_ins), stand_ins)
+            texts = {arg: str(stand_in) for arg, stand_in in stand_ins.items()}
+            found = _id_urls[key] = (reverse(name, kwargs=stand_ins), texts)
         path, stand_ins = found
         for arg, value in kwargs.items():
-            path = path.replace(str(stand_ins[arg]), str(value))
+            path = path.replace(stand_ins[arg], str(value))
         return path
     return reverse(name, args=args or None, kwargs=kwargs or None)
 
 
 _fixed_urls: dict[tuple, str] = {}
-_id_urls: dict[tuple, tuple[str, dict]] = {}
+_id_urls: dict[tuple, tuple[str, dict[str, str]]] = {}
 
 
 class _Environment(Environment):

@@ -260,20 +260,15 @@ _PLAIN_PARAMS = frozenset({type(None), bool, int, float, str})
 
 def _canonical(value):
     """Macro parameters as a hashable key. Safe HTML (Markup, Django's SafeString: anything with `__html__`)
-    is told apart from text, which the macro would escape. Exact types first: most parameters are plain
-    text, and this runs for every parameter of every shared macro on every page."""
-    kind = type(value)
-    if kind in _PLAIN_PARAMS:
+    is told apart from text, which the macro would escape. Plain values are looked up by exact type first:
+    most parameters are text, and this runs for every parameter of every shared macro on every page."""
+    if type(value) in _PLAIN_PARAMS:
         return value
-    if kind is dict:
-        return ("dict", tuple(sorted((str(k), _canonical(v)) for k, v in value.items())))
-    if kind is list or kind is tuple:
-        return ("list", tuple(map(_canonical, value)))
     if hasattr(value, "__html__"):
         return ("markup", str(value.__html__()))
     if isinstance(value, Promise):
         return str(value)
-    if value is None or isinstance(value, bool | int | float | str):
+    if isinstance(value, bool | int | float | str):  # a subclass of a plain value, such as a choice
         return value
     if isinstance(value, dict):
         return ("dict", tuple(sorted((str(k), _canonical(v)) for k, v in value.items())))
